@@ -1,0 +1,267 @@
+//! Best-first search over the forest, exactly as Annoy 1.17.3 orders and counts it.
+//!
+//! One max-heap holds nodes of all trees, keyed by the smallest margin met on the way down
+//! (roots start at +infinity): the most promising branch anywhere in the forest is explored
+//! next. Leaves add their item ids to a candidate list until it holds `search_k` ids
+//! (duplicates included, as Annoy counts them); candidates are then deduplicated, scored
+//! exactly, and the best `n` returned, ties going to the smaller id.
+//!
+//! Scratch space is per thread and reused, so a query allocates nothing but its result once
+//! the buffers have grown, and any number of threads can query one index at once.
+
+use crate::error::{Error, Result};
+use crate::kernels::{self, Kernels};
+use crate::metric::Metric;
+use crate::node::{Layout, Nodes};
+use crate::split::{angular_from_parts, hamming_bit_is_set};
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// One search result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Neighbor {
+    pub id: u64,
+    /// Distance as Annoy reports it; for the dot metric, the inner product (larger is nearer).
+    pub distance: f32,
+}
+
+/// A query vector ready for scoring: floats with their squared norm, or packed bits.
+pub(crate) enum Query<'a> {
+    Floats { v: &'a [f32], norm_sq: f32 },
+    Bits(&'a [u64]),
+}
+
+impl<'a> Query<'a> {
+    pub fn floats(v: &'a [f32]) -> Query<'a> {
+        Query::Floats {
+            v,
+            norm_sq: (kernels::kernels().dot)(v, v),
+        }
+    }
+}
+
+/// The score candidates are ranked by (smaller is nearer): Annoy's internal distance.
+pub(crate) fn score(layout: &Layout, k: &Kernels, q: &Query, item: &[u8]) -> f32 {
+    match (q, layout.metric) {
+        (Query::Bits(words), _) => kernels::hamming(words, layout.bits(item)) as f32,
+        (Query::Floats { v, norm_sq }, metric) => {
+            let x = layout.vector(item);
+            match metric {
+                Metric::Angular => {
+                    let item_norm = match layout.norm_sq(item) {
+                        // Files from old Annoy versions leave the cached norm at 0.
+                        0.0 => (k.dot)(x, x),
+                        cached => cached,
+                    };
+                    angular_from_parts(*norm_sq, item_norm, (k.dot)(v, x))
+                }
+                Metric::Euclidean => (k.euclidean_sq)(v, x),
+                Metric::Manhattan => (k.manhattan)(v, x),
+                Metric::Dot => -(k.dot)(v, x),
+                Metric::Hamming => unreachable!("hamming queries are packed bits"),
+            }
+        }
+    }
+}
+
+/// Turns a score into the distance users see.
+pub(crate) fn user_distance(metric: Metric, score: f32) -> f32 {
+    match metric {
+        Metric::Angular | Metric::Euclidean => score.max(0.0).sqrt(),
+        Metric::Manhattan => score.max(0.0),
+        Metric::Dot => -score,
+        Metric::Hamming => score,
+    }
+}
+
+/// Which side of a split node the query lies on, and how far.
+fn margin(layout: &Layout, k: &Kernels, node: &[u8], q: &Query) -> f32 {
+    match q {
+        Query::Bits(words) => {
+            let bytes: &[u8] = bytemuck::cast_slice(words);
+            f32::from(u8::from(hamming_bit_is_set(layout.split_bit(node), bytes)))
+        }
+        Query::Floats { v, .. } => {
+            let d = (k.dot)(layout.vector(node), v);
+            match layout.metric {
+                Metric::Euclidean | Metric::Manhattan => layout.plane_offset(node) + d,
+                // Our files store 0 here (see `split`); Annoy's own files need the term.
+                Metric::Dot => d + layout.dot_factor(node).powi(2),
+                _ => d,
+            }
+        }
+    }
+}
+
+/// Priority of a child given its parent's priority and the margin.
+fn child_priority(metric: Metric, parent: f32, margin: f32, child: usize) -> f32 {
+    if metric == Metric::Hamming {
+        // Annoy counts the steps to the side the bit disagrees with; fewer is better.
+        parent
+            - if (margin != 0.0) != (child == 1) {
+                1.0
+            } else {
+                0.0
+            }
+    } else {
+        parent.min(if child == 0 { -margin } else { margin })
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Pending {
+    priority: f32,
+    node: i32,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    /// Annoy's `std::pair<T, S>` order: priority, then node index.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority
+            .total_cmp(&other.priority)
+            .then(self.node.cmp(&other.node))
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    heap: BinaryHeap<Pending>,
+    candidates: Vec<i32>,
+    scored: Vec<(f32, i32)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The forest as search sees it.
+pub(crate) struct Forest<'a> {
+    pub nodes: Nodes<'a>,
+    pub n_items: usize,
+    pub n_trees: usize,
+}
+
+impl Forest<'_> {
+    /// Appends the `n` nearest items to `query` to `out`, nearest first.
+    pub fn search(
+        &self,
+        query: &Query,
+        n: usize,
+        search_k: Option<usize>,
+        out: &mut Vec<Neighbor>,
+    ) -> Result<()> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.search_with(&mut scratch, query, n, search_k, out),
+            // Only reachable if a search ran inside a search on this thread; stay correct.
+            Err(_) => self.search_with(&mut Scratch::default(), query, n, search_k, out),
+        })
+    }
+
+    fn search_with(
+        &self,
+        s: &mut Scratch,
+        query: &Query,
+        n: usize,
+        search_k: Option<usize>,
+        out: &mut Vec<Neighbor>,
+    ) -> Result<()> {
+        if n == 0 || self.n_items == 0 {
+            return Ok(());
+        }
+        let layout = self.nodes.layout;
+        let k = kernels::kernels();
+        let metric = layout.metric;
+        let search_k = search_k.unwrap_or(n.saturating_mul(self.n_trees));
+        let n_nodes = self.nodes.len();
+
+        s.heap.clear();
+        s.candidates.clear();
+        let start = if metric == Metric::Hamming {
+            0.0
+        } else {
+            f32::INFINITY
+        };
+        for root in n_nodes - self.n_trees..n_nodes {
+            s.heap.push(Pending {
+                priority: start,
+                node: root as i32,
+            });
+        }
+
+        // A valid forest pops each node at most once; more pops means a cycle in a bad file.
+        let mut pops = 0usize;
+        while s.candidates.len() < search_k {
+            let Some(Pending { priority, node: i }) = s.heap.pop() else {
+                break;
+            };
+            pops += 1;
+            if pops > n_nodes {
+                return Err(Error::corrupt(
+                    "the index contains a cycle; the file is damaged (run verify)",
+                ));
+            }
+            let node = self.nodes.checked(i)?;
+            let n_desc = layout.n_descendants(node);
+            if n_desc == 1 && (i as usize) < self.n_items {
+                s.candidates.push(i);
+            } else if n_desc <= layout.k as i32 {
+                if n_desc < 0 {
+                    return Err(Error::corrupt(format!(
+                        "node {i} has a negative descendant count; the file is damaged"
+                    )));
+                }
+                s.candidates
+                    .extend((0..n_desc as usize).map(|c| layout.child(node, c)));
+            } else {
+                let m = margin(layout, k, node, query);
+                for child in [1, 0] {
+                    s.heap.push(Pending {
+                        priority: child_priority(metric, priority, m, child),
+                        node: layout.child(node, child),
+                    });
+                }
+            }
+        }
+
+        s.candidates.sort_unstable();
+        s.candidates.dedup();
+        s.scored.clear();
+        for &id in &s.candidates {
+            if id < 0 || id as usize >= self.n_items {
+                return Err(Error::corrupt(format!(
+                    "a leaf lists item {id}, outside 0..{}; the file is damaged",
+                    self.n_items
+                )));
+            }
+            let item = self.nodes.get(id as usize);
+            // Holes (ids never added) can appear in root buckets padded with zeros.
+            if layout.n_descendants(item) == 1 {
+                s.scored.push((score(layout, k, query, item), id));
+            }
+        }
+        let by_score_then_id =
+            |a: &(f32, i32), b: &(f32, i32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        let p = n.min(s.scored.len());
+        if p < s.scored.len() && p > 0 {
+            s.scored.select_nth_unstable_by(p - 1, by_score_then_id);
+        }
+        s.scored[..p].sort_unstable_by(by_score_then_id);
+        out.extend(s.scored[..p].iter().map(|&(score, id)| Neighbor {
+            id: id as u64,
+            distance: user_distance(metric, score),
+        }));
+        Ok(())
+    }
+}

@@ -1,0 +1,336 @@
+//! Choosing the hyperplane that splits a set of items in two (Annoy's "two means" heuristic).
+//!
+//! Two centroids start at two random items and move, over 200 random picks, towards the items
+//! nearest them, each pick weighted by the centroid's count so both stay balanced. The split is
+//! the hyperplane between the centroids. Angular normalises items first so only direction counts.
+//!
+//! Dot product uses the reduction of Bachrach et al. (2014): each item gains an extra coordinate
+//! `sqrt(max_norm² - |v|²)`, which gives every item the same norm, so the inner-product order for
+//! a query `(q, 0)` equals the angular order. Splits here are angular splits in that augmented
+//! space, and an item's side includes its extra coordinate. (Annoy 1.17.3 drops the extra
+//! coordinate from its centroids and adds `dot_factor²` to every margin instead.) A query's
+//! extra coordinate is 0, so the plane's own extra coordinate never matters at search time and is
+//! stored as 0: Annoy reading our dot files then computes exactly our margins.
+
+use crate::kernels::{self, Kernels};
+use crate::metric::Metric;
+use crate::node::{Layout, Nodes};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The build's random source: one ChaCha stream per tree, so trees are independent of threads.
+pub(crate) struct Random(ChaCha8Rng);
+
+impl Random {
+    pub fn for_tree(seed: u64, tree: u64) -> Random {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(tree);
+        Random(rng)
+    }
+
+    /// Uniform in `0..n`; `n > 0`.
+    pub fn index(&mut self, n: usize) -> usize {
+        self.0.random_range(0..n)
+    }
+
+    pub fn flip(&mut self) -> bool {
+        self.0.random_bool(0.5)
+    }
+}
+
+const TWO_MEANS_ITERATIONS: usize = 200;
+/// Random bit positions tried before scanning every bit for a hamming split, as in Annoy.
+const HAMMING_RANDOM_TRIES: usize = 20;
+
+/// A splitting hyperplane: `normal · v + offset`, with the dot metric's extra coordinate last.
+pub(crate) struct Plane {
+    pub normal: Vec<f32>,
+    pub offset: f32,
+    /// Hamming: the bit position, in Annoy's numbering (see [`hamming_bit_is_set`]).
+    pub bit: u64,
+}
+
+impl Plane {
+    pub fn new(layout: &Layout) -> Plane {
+        Plane {
+            normal: vec![0.0; layout.words + usize::from(layout.metric == Metric::Dot)],
+            offset: 0.0,
+            bit: 0,
+        }
+    }
+
+    /// The degenerate plane used when no hyperplane separates the items and sides are random.
+    pub fn clear(&mut self) {
+        self.normal.fill(0.0);
+        self.offset = 0.0;
+        self.bit = 0;
+    }
+
+    /// Writes this plane into a split node's vector (and offset) fields.
+    pub fn write(&self, layout: &Layout, node: &mut [u8]) {
+        match layout.metric {
+            Metric::Hamming => {
+                let bits = layout.bits_mut(node);
+                bits.fill(0);
+                bits[..8].copy_from_slice(&self.bit.to_le_bytes());
+            }
+            _ => {
+                let words = layout.words;
+                layout
+                    .vector_mut(node)
+                    .copy_from_slice(&self.normal[..words]);
+                match layout.metric {
+                    Metric::Euclidean | Metric::Manhattan => {
+                        layout.set_plane_offset(node, self.offset)
+                    }
+                    // The extra coordinate multiplies the query's, which is always 0.
+                    Metric::Dot => layout.set_dot_factor(node, 0.0),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Signed distance of an item from the plane (hamming: 1.0 when the bit is set, else 0.0).
+    pub fn margin(&self, layout: &Layout, k: &Kernels, item: &[u8]) -> f32 {
+        match layout.metric {
+            Metric::Angular => (k.dot)(&self.normal, layout.vector(item)),
+            Metric::Euclidean | Metric::Manhattan => {
+                self.offset + (k.dot)(&self.normal, layout.vector(item))
+            }
+            Metric::Dot => {
+                let f = layout.words;
+                (k.dot)(&self.normal[..f], layout.vector(item))
+                    + self.normal[f] * layout.dot_factor(item)
+            }
+            Metric::Hamming => f32::from(u8::from(hamming_bit_is_set(self.bit, layout.bits(item)))),
+        }
+    }
+
+    /// Which side an item falls on; a tie goes to a random side, as in Annoy.
+    pub fn side(&self, layout: &Layout, k: &Kernels, item: &[u8], rng: &mut Random) -> bool {
+        let m = self.margin(layout, k, item);
+        if layout.metric == Metric::Hamming {
+            return m != 0.0;
+        }
+        if m != 0.0 {
+            m > 0.0
+        } else {
+            rng.flip()
+        }
+    }
+}
+
+/// Annoy numbers hamming split bits most-significant first within each word: position `p`
+/// tests bit `63 - p % 64` of word `p / 64`. Files must agree on this, so we keep it.
+pub(crate) fn hamming_bit_is_set(position: u64, bits: &[u8]) -> bool {
+    let word = (position / 64) as usize;
+    match bits.get(word * 8..word * 8 + 8) {
+        Some(w) => {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            w & (1u64 << (63 - position % 64)) != 0
+        }
+        None => false,
+    }
+}
+
+/// Two centroids and scratch reused across the splits of one tree.
+pub(crate) struct Splitter<'a> {
+    items: Nodes<'a>,
+    k: &'static Kernels,
+    p: Vec<f32>,
+    q: Vec<f32>,
+}
+
+impl<'a> Splitter<'a> {
+    pub fn new(items: Nodes<'a>) -> Splitter<'a> {
+        let n = items.layout.words + 1;
+        Splitter {
+            items,
+            k: kernels::kernels(),
+            p: vec![0.0; n],
+            q: vec![0.0; n],
+        }
+    }
+
+    pub fn kernels(&self) -> &'static Kernels {
+        self.k
+    }
+
+    /// Chooses a hyperplane for `indices` (at least two items) into `plane`.
+    pub fn create_split(&mut self, indices: &[u32], rng: &mut Random, plane: &mut Plane) {
+        let layout = *self.items.layout;
+        match layout.metric {
+            Metric::Hamming => self.hamming_split(indices, rng, plane),
+            Metric::Angular | Metric::Dot => {
+                self.two_means(indices, rng, true);
+                for ((n, p), q) in plane.normal.iter_mut().zip(&self.p).zip(&self.q) {
+                    *n = p - q;
+                }
+                normalize(self.k, &mut plane.normal);
+                plane.offset = 0.0;
+            }
+            Metric::Euclidean | Metric::Manhattan => {
+                self.two_means(indices, rng, false);
+                let f = layout.words;
+                for z in 0..f {
+                    plane.normal[z] = self.p[z] - self.q[z];
+                }
+                normalize(self.k, &mut plane.normal);
+                // The plane passes through the midpoint of the two centroids.
+                plane.offset = (0..f)
+                    .map(|z| -plane.normal[z] * (self.p[z] + self.q[z]) / 2.0)
+                    .sum();
+            }
+        }
+    }
+
+    /// The item's coordinates in the space two-means works in, written into `out`
+    /// (the dot metric appends its extra coordinate).
+    fn load_item(&self, i: u32, out: &mut [f32]) {
+        let layout = self.items.layout;
+        let node = self.items.get(i as usize);
+        let f = layout.words;
+        out[..f].copy_from_slice(layout.vector(node));
+        if layout.metric == Metric::Dot {
+            out[f] = layout.dot_factor(node);
+        }
+    }
+
+    /// Squared norm of an item in the two-means space (cached for angular items).
+    fn item_norm_sq(&self, node: &[u8]) -> f32 {
+        let layout = self.items.layout;
+        let v = layout.vector(node);
+        match layout.metric {
+            Metric::Angular => match layout.norm_sq(node) {
+                0.0 => (self.k.dot)(v, v),
+                cached => cached,
+            },
+            Metric::Dot => (self.k.dot)(v, v) + layout.dot_factor(node).powi(2),
+            _ => (self.k.dot)(v, v),
+        }
+    }
+
+    /// The distance two-means compares: angular `2 - 2cos` (in the augmented space for dot),
+    /// squared L2, or L1.
+    fn centroid_distance(&self, c: &[f32], c_norm_sq: f32, node: &[u8]) -> f32 {
+        let layout = self.items.layout;
+        let f = layout.words;
+        let v = layout.vector(node);
+        match layout.metric {
+            Metric::Euclidean => (self.k.euclidean_sq)(&c[..f], v),
+            Metric::Manhattan => (self.k.manhattan)(&c[..f], v),
+            _ => {
+                let mut pq = (self.k.dot)(&c[..f], v);
+                if layout.metric == Metric::Dot {
+                    pq += c[f] * layout.dot_factor(node);
+                }
+                angular_from_parts(c_norm_sq, self.item_norm_sq(node), pq)
+            }
+        }
+    }
+
+    fn two_means(&mut self, indices: &[u32], rng: &mut Random, cosine: bool) {
+        let count = indices.len();
+        debug_assert!(count >= 2);
+        let i = rng.index(count);
+        let mut j = rng.index(count - 1);
+        j += usize::from(j >= i);
+
+        let mut p = std::mem::take(&mut self.p);
+        let mut q = std::mem::take(&mut self.q);
+        self.load_item(indices[i], &mut p);
+        self.load_item(indices[j], &mut q);
+        if cosine {
+            normalize(self.k, &mut p);
+            normalize(self.k, &mut q);
+        }
+        let mut p_norm = (self.k.dot)(&p, &p);
+        let mut q_norm = (self.k.dot)(&q, &q);
+
+        let (mut ic, mut jc) = (1.0f32, 1.0f32);
+        for _ in 0..TWO_MEANS_ITERATIONS {
+            let node = self.items.get(indices[rng.index(count)] as usize);
+            let di = ic * self.centroid_distance(&p, p_norm, node);
+            let dj = jc * self.centroid_distance(&q, q_norm, node);
+            let norm = if cosine {
+                self.item_norm_sq(node).sqrt()
+            } else {
+                1.0
+            };
+            // Zero-norm items carry no direction (and NaN never compares greater): skip them.
+            if norm.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                continue;
+            }
+            let (c, n, c_norm) = if di < dj {
+                (&mut p, &mut ic, &mut p_norm)
+            } else if dj < di {
+                (&mut q, &mut jc, &mut q_norm)
+            } else {
+                continue;
+            };
+            let layout = self.items.layout;
+            let f = layout.words;
+            let v = layout.vector(node);
+            for z in 0..f {
+                c[z] = (c[z] * *n + v[z] / norm) / (*n + 1.0);
+            }
+            if layout.metric == Metric::Dot {
+                c[f] = (c[f] * *n + layout.dot_factor(node) / norm) / (*n + 1.0);
+            }
+            *c_norm = (self.k.dot)(c, c);
+            *n += 1.0;
+        }
+        self.p = p;
+        self.q = q;
+    }
+
+    /// Hamming splits on a single bit that separates the items, tried at random first.
+    /// Only real bits are drawn (not the padding of the last word, which never separates).
+    fn hamming_split(&mut self, indices: &[u32], rng: &mut Random, plane: &mut Plane) {
+        let layout = *self.items.layout;
+        let separates = |position: u64| {
+            let set = indices
+                .iter()
+                .filter(|&&i| hamming_bit_is_set(position, layout.bits(self.items.get(i as usize))))
+                .count();
+            set > 0 && set < indices.len()
+        };
+        // Bit b of the user's vector (LSB-first packing) sits at Annoy position 64w + 63 - b%64.
+        let position_of = |b: usize| ((b / 64) * 64 + 63 - b % 64) as u64;
+        for _ in 0..HAMMING_RANDOM_TRIES {
+            plane.bit = position_of(rng.index(layout.dim));
+            if separates(plane.bit) {
+                return;
+            }
+        }
+        for b in 0..layout.dim {
+            plane.bit = position_of(b);
+            if separates(plane.bit) {
+                return;
+            }
+        }
+        // Identical items: no bit separates them; the caller falls back to random sides.
+    }
+}
+
+/// Scales `v` to unit length (a zero vector stays zero).
+pub(crate) fn normalize(k: &Kernels, v: &mut [f32]) {
+    let norm = (k.dot)(v, v).sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// `2 - 2cos` from squared norms and the inner product; 2 when either vector is zero.
+///
+/// Annoy evaluates `2.0 - 2.0 * pq / sqrt(pp * qq)` with double constants and a float square
+/// root; we do the same so distances agree to the last bit with Annoy's.
+pub(crate) fn angular_from_parts(pp: f32, qq: f32, pq: f32) -> f32 {
+    let ppqq = pp * qq;
+    if ppqq > 0.0 {
+        (2.0 - 2.0 * f64::from(pq) / f64::from(ppqq.sqrt())) as f32
+    } else {
+        2.0
+    }
+}
