@@ -9,7 +9,7 @@
 //! The threads come from a pool created for this build: the global rayon pool would be
 //! unusable in a child process forked after it started.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
 use crate::split::{Plane, Random, Splitter};
@@ -56,7 +56,12 @@ pub(crate) fn build_forest(
         .thread_name(|i| format!("ann-build-{i}"))
         .stack_size(16 << 20)
         .build()
-        .map_err(|e| Error::out_of_memory(&format!("build threads ({e})"), 0))?;
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::OutOfMemory,
+                format!("cannot start {threads} build threads ({e}); pass fewer threads"),
+            )
+        })?;
 
     let mut roots: Vec<usize> = Vec::new();
     let mut next_tree = 0usize;

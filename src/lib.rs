@@ -40,6 +40,11 @@ mod split;
 mod storage;
 mod verify;
 
+/// Compiles and runs the README's Rust examples as doctests, so the quickstart cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use error::{Error, ErrorKind, Result};
 pub use format::{Header, Section, MAX_SECTIONS, SECTION_REQUIRED};
 pub use index::{Index, DEFAULT_SEED, MAX_ID};
