@@ -1,14 +1,16 @@
 //! Distance kernels: inner product, squared L2, L1 and bit-difference counts.
 //!
-//! Every kernel sums into 16 independent lanes and reduces them in one fixed order, without
-//! fused multiply-add. Lane-wise arithmetic gives the same bits whether the compiler emits SSE2,
-//! AVX2 or AVX-512 for it, so an index built from one seed is identical on every x86-64 machine,
-//! while the wide lanes keep the kernels fast. The AVX2 copies exist only so the compiler may use
-//! 256-bit registers; they are chosen once, at first use, after detecting the CPU feature.
+//! Every kernel sums into 32 independent lanes (blocks of 32 values, then leftover blocks of 8
+//! into the first 8 lanes), folds the lanes in halves (32 -> 16 -> 8 -> 4 -> 2 -> 1), then adds
+//! the last few values one by one, without fused multiply-add. The AVX2 kernels do exactly this
+//! with four 8-lane registers, so they return the same bits as the portable code: an index
+//! built from one seed is identical on every x86-64 machine. The AVX2 kernels are chosen once,
+//! at first use, after detecting the CPU feature.
 
 use std::sync::OnceLock;
 
-const LANES: usize = 16;
+const LANES: usize = 32;
+const CHUNK: usize = 8;
 
 /// The kernels chosen for this CPU.
 pub(crate) struct Kernels {
@@ -29,17 +31,40 @@ pub(crate) fn kernels() -> &'static Kernels {
                 manhattan: x86::manhattan,
             };
         }
-        Kernels {
-            dot: dot_lanes,
-            euclidean_sq: euclidean_sq_lanes,
-            manhattan: manhattan_lanes,
-        }
+        PORTABLE
     })
 }
 
-/// Reduces the lanes pairwise in a fixed order, then adds the tail sequentially.
-#[inline(always)]
-fn fold(mut acc: [f32; LANES], tail: impl Iterator<Item = f32>) -> f32 {
+/// The kernels for any CPU; the reference the SIMD kernels must match bit for bit.
+const PORTABLE: Kernels = Kernels {
+    dot: |a, b| lanes(a, b, |x, y| x * y),
+    // Differences first, never |a|^2 + |b|^2 - 2ab: that cancels catastrophically for close points.
+    euclidean_sq: |a, b| lanes(a, b, |x, y| (x - y) * (x - y)),
+    manhattan: |a, b| lanes(a, b, |x, y| (x - y).abs()),
+};
+
+fn lanes(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len().min(b.len());
+    let mut acc = [0.0f32; LANES];
+    let blocks = n - n % LANES;
+    for (ca, cb) in a[..blocks]
+        .chunks_exact(LANES)
+        .zip(b[..blocks].chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            acc[l] += term(ca[l], cb[l]);
+        }
+    }
+    let chunks = blocks + (n - blocks) / CHUNK * CHUNK;
+    for (ca, cb) in a[blocks..chunks]
+        .chunks_exact(CHUNK)
+        .zip(b[blocks..chunks].chunks_exact(CHUNK))
+    {
+        for l in 0..CHUNK {
+            acc[l] += term(ca[l], cb[l]);
+        }
+    }
     let mut width = LANES / 2;
     while width > 0 {
         for i in 0..width {
@@ -47,71 +72,117 @@ fn fold(mut acc: [f32; LANES], tail: impl Iterator<Item = f32>) -> f32 {
         }
         width /= 2;
     }
-    tail.fold(acc[0], |sum, x| sum + x)
-}
-
-#[inline(always)]
-fn lanes(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
-    debug_assert_eq!(a.len(), b.len());
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f32; LANES];
-    let body = n - n % LANES;
-    for (ca, cb) in a[..body]
-        .chunks_exact(LANES)
-        .zip(b[..body].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            acc[l] += term(ca[l], cb[l]);
-        }
-    }
-    let tail = a[body..].iter().zip(&b[body..]).map(|(&x, &y)| term(x, y));
-    fold(acc, tail)
-}
-
-#[inline(always)]
-fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
-    lanes(a, b, |x, y| x * y)
-}
-
-#[inline(always)]
-fn euclidean_sq_lanes(a: &[f32], b: &[f32]) -> f32 {
-    // Differences first, never |a|^2 + |b|^2 - 2ab: that cancels catastrophically for close points.
-    lanes(a, b, |x, y| (x - y) * (x - y))
-}
-
-#[inline(always)]
-fn manhattan_lanes(a: &[f32], b: &[f32]) -> f32 {
-    lanes(a, b, |x, y| (x - y).abs())
+    a[chunks..n]
+        .iter()
+        .zip(&b[chunks..n])
+        .fold(acc[0], |sum, (&x, &y)| sum + term(x, y))
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    #[target_feature(enable = "avx2")]
-    fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-        super::dot_lanes(a, b)
+    use super::{CHUNK, LANES};
+    use std::arch::x86_64::*;
+
+    /// One AVX2 kernel: `term` maps two 8-float registers to their 8 terms; `scalar` is the
+    /// same term for the leftover values.
+    #[inline(always)]
+    unsafe fn lanes_avx2(
+        a: &[f32],
+        b: &[f32],
+        term: impl Fn(__m256, __m256) -> __m256,
+        scalar: impl Fn(f32, f32) -> f32,
+    ) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); LANES / CHUNK];
+        let blocks = n - n % LANES;
+        let mut i = 0;
+        while i < blocks {
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = _mm256_loadu_ps(pa.add(i + r * CHUNK));
+                let y = _mm256_loadu_ps(pb.add(i + r * CHUNK));
+                *acc = _mm256_add_ps(*acc, term(x, y));
+            }
+            i += LANES;
+        }
+        let chunks = blocks + (n - blocks) / CHUNK * CHUNK;
+        while i < chunks {
+            let x = _mm256_loadu_ps(pa.add(i));
+            let y = _mm256_loadu_ps(pb.add(i));
+            acc[0] = _mm256_add_ps(acc[0], term(x, y));
+            i += CHUNK;
+        }
+        // Fold in halves, in the portable kernel's order: 32 -> 16 -> 8 -> 4 -> 2 -> 1.
+        let a01 = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
+        let x4 = _mm_add_ps(_mm256_castps256_ps128(a01), _mm256_extractf128_ps(a01, 1));
+        let x2 = _mm_add_ps(x4, _mm_movehl_ps(x4, x4));
+        let x1 = _mm_add_ss(x2, _mm_shuffle_ps(x2, x2, 1));
+        let mut sum = _mm_cvtss_f32(x1);
+        while i < n {
+            sum += scalar(*pa.add(i), *pb.add(i));
+            i += 1;
+        }
+        sum
     }
+
     #[target_feature(enable = "avx2")]
-    fn euclidean_sq_avx2(a: &[f32], b: &[f32]) -> f32 {
-        super::euclidean_sq_lanes(a, b)
+    unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        lanes_avx2(a, b, |x, y| _mm256_mul_ps(x, y), |x, y| x * y)
     }
+
     #[target_feature(enable = "avx2")]
-    fn manhattan_avx2(a: &[f32], b: &[f32]) -> f32 {
-        super::manhattan_lanes(a, b)
+    unsafe fn euclidean_sq_avx2(a: &[f32], b: &[f32]) -> f32 {
+        lanes_avx2(
+            a,
+            b,
+            |x, y| {
+                let d = _mm256_sub_ps(x, y);
+                _mm256_mul_ps(d, d)
+            },
+            |x, y| (x - y) * (x - y),
+        )
+    }
+
+    #[target_feature(enable = "avx2")]
+    unsafe fn manhattan_avx2(a: &[f32], b: &[f32]) -> f32 {
+        // |x - y| by clearing the sign bit.
+        let sign = _mm256_set1_ps(-0.0);
+        lanes_avx2(
+            a,
+            b,
+            |x, y| _mm256_andnot_ps(sign, _mm256_sub_ps(x, y)),
+            |x, y| (x - y).abs(),
+        )
     }
 
     pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-        // SAFETY: `kernels()` hands out this function only after detecting AVX2 on this CPU.
+        // SAFETY: `kernels()` hands out this function only after detecting AVX2 on this CPU, and
+        // `lanes_avx2` reads only indices below min(a.len(), b.len()).
         unsafe { dot_avx2(a, b) }
     }
     pub(super) fn euclidean_sq(a: &[f32], b: &[f32]) -> f32 {
-        // SAFETY: as in `dot`, only reachable once AVX2 was detected.
+        // SAFETY: as in `dot`.
         unsafe { euclidean_sq_avx2(a, b) }
     }
     pub(super) fn manhattan(a: &[f32], b: &[f32]) -> f32 {
-        // SAFETY: as in `dot`, only reachable once AVX2 was detected.
+        // SAFETY: as in `dot`.
         unsafe { manhattan_avx2(a, b) }
     }
+}
+
+/// Asks the CPU to start loading `bytes` into cache: scoring visits candidate nodes in an
+/// order the hardware cannot predict, and without this every node's first access waits on
+/// memory.
+#[inline(always)]
+pub(crate) fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: prefetching is a hint that never faults; the address is inside a live slice.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Number of differing bits between packed words `a` and little-endian words stored in `b`.
@@ -133,7 +204,9 @@ mod tests {
 
     #[test]
     fn kernels_agree_with_naive_sums_and_each_other() {
-        for n in [0usize, 1, 7, 15, 16, 17, 33, 100, 384] {
+        for n in [
+            0usize, 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 64, 100, 384, 1001,
+        ] {
             let a: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.3).collect();
             let b: Vec<f32> = (0..n).map(|i| ((i * 13 % 7) as f32 - 3.0) * 0.7).collect();
             let k = kernels();
@@ -147,8 +220,16 @@ mod tests {
                 (k.manhattan)(&a, &b),
                 naive(&a, &b, |x, y| (x - y).abs())
             ));
-            // The dispatched kernel and the portable one give the same bits.
-            assert_eq!((k.dot)(&a, &b).to_bits(), dot_lanes(&a, &b).to_bits());
+            // The dispatched kernels and the portable ones give the same bits.
+            assert_eq!((k.dot)(&a, &b).to_bits(), (PORTABLE.dot)(&a, &b).to_bits());
+            assert_eq!(
+                (k.euclidean_sq)(&a, &b).to_bits(),
+                (PORTABLE.euclidean_sq)(&a, &b).to_bits()
+            );
+            assert_eq!(
+                (k.manhattan)(&a, &b).to_bits(),
+                (PORTABLE.manhattan)(&a, &b).to_bits()
+            );
         }
     }
 

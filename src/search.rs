@@ -109,6 +109,9 @@ fn child_priority(metric: Metric, parent: f32, margin: f32, child: usize) -> f32
     }
 }
 
+/// How many candidates ahead of scoring to prefetch: enough to cover memory latency.
+const PREFETCH_DISTANCE: usize = 4;
+
 #[derive(Clone, Copy)]
 struct Pending {
     priority: f32,
@@ -238,12 +241,19 @@ impl Forest<'_> {
         s.candidates.sort_unstable();
         s.candidates.dedup();
         s.scored.clear();
-        for &id in &s.candidates {
-            if id < 0 || id as usize >= self.n_items {
-                return Err(Error::corrupt(format!(
-                    "a leaf lists item {id}, outside 0..{}; the file is damaged",
-                    self.n_items
-                )));
+        if let Some(&bad) = s
+            .candidates
+            .iter()
+            .find(|&&id| id < 0 || id as usize >= self.n_items)
+        {
+            return Err(Error::corrupt(format!(
+                "a leaf lists item {bad}, outside 0..{}; the file is damaged",
+                self.n_items
+            )));
+        }
+        for (c, &id) in s.candidates.iter().enumerate() {
+            if let Some(&ahead) = s.candidates.get(c + PREFETCH_DISTANCE) {
+                kernels::prefetch(self.nodes.get(ahead as usize));
             }
             let item = self.nodes.get(id as usize);
             // Holes (ids never added) can appear in root buckets padded with zeros.

@@ -249,8 +249,14 @@ impl<'a> Splitter<'a> {
         let mut q_norm = (self.k.dot)(&q, &q);
 
         let (mut ic, mut jc) = (1.0f32, 1.0f32);
-        for _ in 0..TWO_MEANS_ITERATIONS {
-            let node = self.items.get(indices[rng.index(count)] as usize);
+        // Each pick is drawn one iteration early so its node can be prefetched meanwhile.
+        let mut next = indices[rng.index(count)] as usize;
+        for l in 0..TWO_MEANS_ITERATIONS {
+            let node = self.items.get(next);
+            if l + 1 < TWO_MEANS_ITERATIONS {
+                next = indices[rng.index(count)] as usize;
+                kernels::prefetch(self.items.get(next));
+            }
             let di = ic * self.centroid_distance(&p, p_norm, node);
             let dj = jc * self.centroid_distance(&q, q_norm, node);
             let norm = if cosine {
@@ -271,9 +277,8 @@ impl<'a> Splitter<'a> {
             };
             let layout = self.items.layout;
             let f = layout.words;
-            let v = layout.vector(node);
-            for z in 0..f {
-                c[z] = (c[z] * *n + v[z] / norm) / (*n + 1.0);
+            for (c, &x) in c[..f].iter_mut().zip(layout.vector(node)) {
+                *c = (*c * *n + x / norm) / (*n + 1.0);
             }
             if layout.metric == Metric::Dot {
                 c[f] = (c[f] * *n + layout.dot_factor(node) / norm) / (*n + 1.0);
