@@ -232,19 +232,32 @@ impl Index {
         }
         self.state = State::Built;
         if matches!(self.storage, Storage::Disk(_)) {
-            let Storage::Disk(disk) =
-                std::mem::replace(&mut self.storage, Storage::Heap(HeapNodes::default()))
-            else {
-                unreachable!()
-            };
-            let header = self.make_header(disk.bytes());
-            let mut mapped = disk.finish(&header.encode())?;
-            mapped.set_body(HEADER_SIZE, header.body_length as usize);
-            self.storage = Storage::Mapped(mapped);
-            self.header = Some(header);
-            self.state = State::Mapped;
+            self.finish_on_disk()?;
         }
         Ok(())
+    }
+
+    /// Writes the header that makes an on-disk build a valid file, and maps it read-only.
+    /// If that fails the file is left without a valid header, and the index is reset.
+    fn finish_on_disk(&mut self) -> Result<()> {
+        let empty = Storage::Heap(HeapNodes::default());
+        let Storage::Disk(disk) = std::mem::replace(&mut self.storage, empty) else {
+            return Ok(());
+        };
+        let header = self.make_header(disk.bytes());
+        match disk.finish(&header.encode()) {
+            Ok(mut mapped) => {
+                mapped.set_body(HEADER_SIZE, header.body_length as usize);
+                self.storage = Storage::Mapped(mapped);
+                self.header = Some(header);
+                self.state = State::Mapped;
+                Ok(())
+            }
+            Err(e) => {
+                self.unload();
+                Err(e)
+            }
+        }
     }
 
     /// Drops the trees, keeping the items, so more can be added and the index built again.
@@ -411,15 +424,26 @@ impl Index {
         n: usize,
         search_k: Option<usize>,
     ) -> Result<Vec<Neighbor>> {
-        self.check_built()?;
-        self.check_bits(words)?;
         let mut out = Vec::with_capacity(n.min(self.n_items));
-        self.forest()
-            .search(&Query::Bits(words), n, search_k, &mut out)?;
+        self.search_bits_into(words, n, search_k, &mut out)?;
         Ok(out)
     }
 
-    /// The `n` nearest items to item `id` (which is among them, at distance 0).
+    /// As [`Index::get_nns_by_bits`], appending to `out`.
+    pub fn search_bits_into(
+        &self,
+        words: &[u64],
+        n: usize,
+        search_k: Option<usize>,
+        out: &mut Vec<Neighbor>,
+    ) -> Result<()> {
+        self.check_built()?;
+        self.check_bits(words)?;
+        self.forest().search(&Query::Bits(words), n, search_k, out)
+    }
+
+    /// The `n` nearest items to item `id`. The item itself comes first, at distance 0, under
+    /// every metric but dot, where items with larger inner products outrank it.
     pub fn get_nns_by_item(
         &self,
         id: u64,
