@@ -30,6 +30,7 @@ compile_error!(
 
 mod build;
 mod error;
+pub mod ffi;
 mod format;
 mod index;
 mod kernels;

@@ -1,0 +1,158 @@
+//! Turning C arguments into Rust values: the only place raw pointers become references.
+//!
+//! The contract every export documents, and the one the `// SAFETY:` comments below rely on:
+//! a pointer argument is either NULL or valid for what its documentation says (a live handle
+//! from `ann_new`/`ann_load`, `len` readable or writable elements, a NUL-terminated string),
+//! and is not used concurrently in a way the header forbids. NULL, misalignment and freed
+//! handles (best effort) are detected here and reported as errors.
+
+use super::status::{Failure, ANN_STATUS_NULL_POINTER};
+use crate::index::Index;
+use std::ffi::{c_char, CStr};
+use std::path::PathBuf;
+
+/// An index: opaque, made by `ann_new` or `ann_load`, released by `ann_free`.
+#[allow(non_camel_case_types)]
+pub struct ann_index {
+    /// A marker that catches (best effort) use after `ann_free`.
+    live: u64,
+    pub(crate) index: Index,
+}
+
+/// "ANN_LIVE": present while the handle is valid, cleared by `ann_free`.
+const LIVE: u64 = u64::from_be_bytes(*b"ANN_LIVE");
+
+impl ann_index {
+    pub(crate) fn boxed(index: Index) -> *mut ann_index {
+        Box::into_raw(Box::new(ann_index { live: LIVE, index }))
+    }
+
+    /// Frees a handle from `boxed`; NULL and already-freed handles are ignored.
+    pub(crate) fn free(handle: *mut ann_index) {
+        if handle.is_null() || !handle.is_aligned() {
+            return;
+        }
+        // SAFETY: per the contract, a non-NULL handle came from `boxed`. The marker check turns
+        // the most common misuse, a double free, into a no-op as long as the memory was not reused.
+        unsafe {
+            if (*handle).live != LIVE {
+                return;
+            }
+            (*handle).live = 0;
+            drop(Box::from_raw(handle));
+        }
+    }
+}
+
+fn null(name: &str) -> Failure {
+    Failure::new(
+        ANN_STATUS_NULL_POINTER,
+        format!("argument `{name}` is NULL"),
+    )
+}
+
+fn handle_check(handle: *const ann_index) -> Result<(), Failure> {
+    if handle.is_null() {
+        return Err(null("index"));
+    }
+    // SAFETY: non-NULL handles are live handles per the contract; reading the marker of a freed
+    // one is the best-effort detection described above.
+    if !handle.is_aligned() || unsafe { (*handle).live } != LIVE {
+        return Err(Failure::invalid(
+            "`index` is not a live handle (already freed, or not from ann_new/ann_load)",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn index_ref<'a>(handle: *const ann_index) -> Result<&'a Index, Failure> {
+    handle_check(handle)?;
+    // SAFETY: checked non-NULL and live; shared use of `const ann_index *` is allowed by the header.
+    Ok(unsafe { &(*handle).index })
+}
+
+pub(crate) fn index_mut<'a>(handle: *mut ann_index) -> Result<&'a mut Index, Failure> {
+    handle_check(handle)?;
+    // SAFETY: checked non-NULL and live; the header requires exclusive access for `ann_index *`.
+    Ok(unsafe { &mut (*handle).index })
+}
+
+/// `len` elements at `ptr` (which may be NULL only when `len` is 0).
+pub(crate) fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> Result<&'a [T], Failure> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    check_pointer(ptr, name)?;
+    // SAFETY: non-NULL, aligned, and by the contract valid for `len` reads.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// `len` writable elements at `ptr` (which may be NULL only when `len` is 0).
+pub(crate) fn slice_mut<'a, T>(
+    ptr: *mut T,
+    len: usize,
+    name: &str,
+) -> Result<&'a mut [T], Failure> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    check_pointer(ptr, name)?;
+    // SAFETY: non-NULL, aligned, and by the contract valid for `len` writes, not aliased.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// A writable output slot; check it before doing the work, write it after.
+pub(crate) fn out_slot<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Failure> {
+    check_pointer(ptr, name)?;
+    // SAFETY: non-NULL, aligned, and by the contract valid for a write.
+    Ok(unsafe { &mut *ptr })
+}
+
+fn check_pointer<T>(ptr: *const T, name: &str) -> Result<(), Failure> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    if !ptr.is_aligned() {
+        return Err(Failure::invalid(format!(
+            "argument `{name}` is not aligned to {} bytes",
+            std::mem::align_of::<T>()
+        )));
+    }
+    Ok(())
+}
+
+/// A NUL-terminated path. Any bytes but NUL are allowed on Unix; elsewhere it must be UTF-8.
+pub(crate) fn path_arg(ptr: *const c_char, name: &str) -> Result<PathBuf, Failure> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    // SAFETY: non-NULL and, by the contract, a NUL-terminated string.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    if bytes.is_empty() {
+        return Err(Failure::invalid(format!(
+            "argument `{name}` is an empty path"
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(PathBuf::from)
+            .map_err(|_| Failure::invalid(format!("argument `{name}` is not valid UTF-8")))
+    }
+}
+
+/// A NUL-terminated UTF-8 string.
+pub(crate) fn string<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Failure> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    // SAFETY: non-NULL and, by the contract, a NUL-terminated string that outlives the call.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map_err(|_| Failure::invalid(format!("argument `{name}` is not valid UTF-8")))
+}

@@ -1,0 +1,139 @@
+//! Nearest-neighbour queries.
+
+use super::args::{ann_index, index_ref, out_slot, slice, slice_mut};
+use super::status::{ann_status, run, Failure};
+use crate::search::Neighbor;
+use std::cell::RefCell;
+
+thread_local! {
+    /// Results are gathered here before being copied out, so queries allocate nothing.
+    static RESULTS: RefCell<Vec<Neighbor>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `-1` means the default (`n * n_trees`); other negative values are errors.
+fn parse_search_k(value: i64) -> Result<Option<usize>, Failure> {
+    match value {
+        -1 => Ok(None),
+        v if v >= 0 => Ok(Some(usize::try_from(v).unwrap_or(usize::MAX))),
+        v => Err(Failure::invalid(format!(
+            "search_k must be -1 (default) or at least 0, got {v}"
+        ))),
+    }
+}
+
+/// Runs `search` into the thread's result buffer and copies the results out. All output
+/// pointers are checked before searching; nothing is written on failure.
+fn collect_results(
+    n: usize,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+    search: impl FnOnce(&mut Vec<Neighbor>) -> crate::Result<()>,
+) -> Result<(), Failure> {
+    let ids = slice_mut(out_ids, n, "out_ids")?;
+    let distances = if out_distances.is_null() {
+        None
+    } else {
+        Some(slice_mut(out_distances, n, "out_distances")?)
+    };
+    let count = out_slot(out_count, "out_count")?;
+    let run_search = |results: &mut Vec<Neighbor>| -> Result<(), Failure> {
+        results.clear();
+        search(results)?;
+        for (slot, r) in ids.iter_mut().zip(results.iter()) {
+            *slot = r.id;
+        }
+        if let Some(distances) = distances {
+            for (slot, r) in distances.iter_mut().zip(results.iter()) {
+                *slot = r.distance;
+            }
+        }
+        *count = results.len();
+        Ok(())
+    };
+    RESULTS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut results) => run_search(&mut results),
+        Err(_) => run_search(&mut Vec::new()),
+    })
+}
+
+/// Finds the `n` items nearest to `query` (`dim` floats; 0/1 values for hamming), nearest first.
+///
+/// `search_k` is the number of candidates to collect: larger gives better recall and slower
+/// queries, and -1 means `n * n_trees`. `out_ids` receives up to `n` ids. `out_distances`
+/// (which may be NULL) receives the matching distances. For dot, that is the inner product,
+/// largest first. `*out_count` receives the number written, fewer than `n` when the index has
+/// fewer items. Safe to call from any number of threads at once on one index.
+///
+/// Errors: `ANN_STATUS_NULL_POINTER` (index, query, out_ids when n > 0, out_count);
+/// `ANN_STATUS_INVALID_ARGUMENT` (NaN in the query, search_k below -1);
+/// `ANN_STATUS_INVALID_STATE` if not built; `ANN_STATUS_CORRUPT_FILE` if a damaged file is
+/// detected during the search.
+#[no_mangle]
+pub extern "C" fn ann_get_nns(
+    index: *const ann_index,
+    query: *const f32,
+    n: usize,
+    search_k: i64,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> ann_status {
+    run("ann_get_nns", || {
+        let index = index_ref(index)?;
+        let vector = slice(query, index.dim(), "query")?;
+        let k = parse_search_k(search_k)?;
+        collect_results(n, out_ids, out_distances, out_count, |r| {
+            index.search_vector_into(vector, n, k, r)
+        })
+    })
+}
+
+/// Finds the `n` items nearest to item `id`, nearest first. Outputs and `search_k` work as in
+/// `ann_get_nns`. The item itself comes first, at distance 0, for every metric but dot.
+///
+/// Errors: as `ann_get_nns`, plus `ANN_STATUS_INVALID_ARGUMENT` if `id` was never added.
+#[no_mangle]
+pub extern "C" fn ann_get_nns_by_item(
+    index: *const ann_index,
+    id: u64,
+    n: usize,
+    search_k: i64,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> ann_status {
+    run("ann_get_nns_by_item", || {
+        let index = index_ref(index)?;
+        let k = parse_search_k(search_k)?;
+        collect_results(n, out_ids, out_distances, out_count, |r| {
+            index.search_item_into(id, n, k, r)
+        })
+    })
+}
+
+/// Hamming only: as `ann_get_nns`, for a query of `n_words` packed 64-bit words (see
+/// `ann_add_item_packed`).
+///
+/// Errors: as `ann_get_nns`, plus `ANN_STATUS_INVALID_ARGUMENT` for another metric or a
+/// wrong `n_words`.
+#[no_mangle]
+pub extern "C" fn ann_get_nns_packed(
+    index: *const ann_index,
+    query_words: *const u64,
+    n_words: usize,
+    n: usize,
+    search_k: i64,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> ann_status {
+    run("ann_get_nns_packed", || {
+        let index = index_ref(index)?;
+        let words = slice(query_words, n_words, "query_words")?;
+        let k = parse_search_k(search_k)?;
+        collect_results(n, out_ids, out_distances, out_count, |r| {
+            index.search_bits_into(words, n, k, r)
+        })
+    })
+}
