@@ -26,6 +26,22 @@
 #include <stdint.h>
 
 /**
+ * `ann_file_summary.kind`: empty, or a size no index can have.
+ */
+#define ANN_FILE_UNKNOWN 0
+
+/**
+ * `ann_file_summary.kind`: a file with this library's header; every field is filled.
+ */
+#define ANN_FILE_NATIVE 1
+
+/**
+ * `ann_file_summary.kind`: no header, and a size that is a positive multiple of 4. Probably a
+ * header-less Annoy file: load it with `ann_load_annoy` and its dimension and metric.
+ */
+#define ANN_FILE_ANNOY 2
+
+/**
  * The ABI version, part of the shared library's SONAME (`libann.so.1`). It changes only when
  * a change breaks existing callers; `ann_abi_version()` reports the one actually loaded.
  */
@@ -45,6 +61,32 @@ typedef uint32_t ann_status;
  * A distance metric, as a fixed-width integer: a value out of range is an error, never UB.
  */
 typedef uint32_t ann_metric;
+
+/**
+ * What `ann_file_info` found. For kinds other than `ANN_FILE_NATIVE`, only `kind` and
+ * `file_size` are meaningful; the other fields are 0.
+ */
+typedef struct {
+  /**
+   * `ANN_FILE_UNKNOWN`, `ANN_FILE_NATIVE` or `ANN_FILE_ANNOY`.
+   */
+  uint32_t kind;
+  uint32_t format_version;
+  ann_metric metric;
+  /**
+   * Floats per vector, or bits for hamming.
+   */
+  uint32_t dim;
+  uint32_t node_size;
+  uint32_t n_trees;
+  uint64_t n_items;
+  uint64_t n_nodes;
+  /**
+   * The seed the index was built with.
+   */
+  uint64_t seed;
+  uint64_t file_size;
+} ann_file_summary;
 
 /**
  * `sqrt(2 - 2 cos)`; also known as cosine.
@@ -208,6 +250,16 @@ ann_status ann_metric_from_name(const char *name,
                                 ann_metric *out);
 
 /**
+ * Tells what the file at `path` is without loading it, into `*out`. A native file's header
+ * is validated in full.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_IO` (missing file); `ANN_STATUS_CORRUPT_FILE`
+ * for a native file with a damaged header (the message says what is wrong).
+ */
+ann_status ann_file_info(const char *path,
+                         ann_file_summary *out);
+
+/**
  * Copies the message of the last failed call on the calling thread into `buf`. The message
  * says what was wrong and what to do. At most `len` bytes are written, always NUL-terminated
  * when `len > 0`. Returns the full length including the NUL: call with `len` 0 (`buf` may then
@@ -367,6 +419,31 @@ ann_status ann_on_disk_build(ann_index *index,
 ann_status ann_verify(const ann_index *index);
 
 /**
+ * Memory-maps a header-less index file written by Annoy 1.17.3, zero-copy. Annoy files do
+ * not record their dimension and metric, so pass the ones the file was built with. Roots
+ * and item count are found as Annoy finds them, and queries return Annoy's results.
+ *
+ * On success `*out` receives a new handle, owned by the caller (`ann_free`).
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` (dim, metric);
+ * `ANN_STATUS_IO`; `ANN_STATUS_CORRUPT_FILE` for an empty file, a size that is not a whole
+ * number of nodes for this dim and metric, or a file without trees.
+ */
+ann_status ann_load_annoy(const char *path,
+                          uint32_t dim,
+                          ann_metric metric,
+                          bool prefault,
+                          ann_index **out);
+
+/**
+ * Saves a built index as the header-less body that Annoy 1.17.3 loads (atomically, like
+ * `ann_save`). The dimension, metric and seed are not recorded in that form.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_STATE` if not built; `ANN_STATUS_IO`.
+ */
+ann_status ann_save_annoy(const ann_index *index,
+                          const char *path);
+
+/**
  * Finds the `n` items nearest to `query` (`dim` floats; 0/1 values for hamming), nearest first.
  *
  * `search_k` is the number of candidates to collect: larger gives better recall and slower
@@ -417,6 +494,24 @@ ann_status ann_get_nns_packed(const ann_index *index,
                               uint64_t *out_ids,
                               float *out_distances,
                               size_t *out_count);
+
+/**
+ * Queries `n_queries` vectors at once (`queries` holds `n_queries * dim` floats, row after
+ * row) on `n_threads` threads (-1: every core). Row `q` of `out_ids` and of `out_distances`
+ * (which may be NULL) has `n` slots and receives query `q`'s neighbours, nearest first.
+ * `out_counts[q]` receives how many. Unused slots get id `UINT64_MAX` and distance NaN.
+ *
+ * Errors: as `ann_get_nns`, plus `ANN_STATUS_INVALID_ARGUMENT` for `n_threads` of 0 or below -1.
+ */
+ann_status ann_get_nns_batch(const ann_index *index,
+                             const float *queries,
+                             size_t n_queries,
+                             size_t n,
+                             int64_t search_k,
+                             int32_t n_threads,
+                             uint64_t *out_ids,
+                             float *out_distances,
+                             size_t *out_counts);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -233,9 +233,12 @@ impl Header {
                 layout.k
             )));
         }
+        // Our builds have n_items + 2 * n_trees nodes at least, but files converted from Annoy
+        // keep Annoy's root count, which can include original roots (and, for one item, the
+        // item itself): require only what reading relies on.
         let max = i32::MAX as u64;
-        let min_nodes = self.n_items + 2 * u64::from(self.n_trees);
-        if self.n_items > max || self.n_nodes > max || self.n_nodes < min_nodes {
+        let too_few = self.n_nodes < self.n_items || self.n_nodes < u64::from(self.n_trees);
+        if self.n_items > max || self.n_nodes > max || too_few {
             return Err(corrupt(format!(
                 "impossible counts: {} items, {} nodes, {} trees",
                 self.n_items, self.n_nodes, self.n_trees

@@ -5,6 +5,7 @@
 //! * **built**: trees exist in memory; queries and `save` work; `unbuild` returns to adding;
 //! * **mapped**: loaded from (or built into) a file, read-only and shared between processes.
 
+use crate::annoy_file;
 use crate::build::{build_forest, TreeCount};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{self, Header, FLAG_BODY_CHECKSUM, FORMAT_VERSION, HEADER_SIZE};
@@ -353,6 +354,50 @@ impl Index {
         Ok(index)
     }
 
+    /// Memory-maps a header-less index file written by Annoy 1.17.3 (zero-copy). Annoy files
+    /// do not record their dimension and metric, so the caller gives them. Roots and `n_items`
+    /// are found as Annoy finds them, and queries return what Annoy returns on the same file.
+    pub fn load_annoy(
+        path: impl AsRef<Path>,
+        dim: usize,
+        metric: Metric,
+        prefault: bool,
+    ) -> Result<Index> {
+        let path = path.as_ref();
+        let layout = Layout::new(metric, dim)?;
+        let in_context = |e: Error| {
+            Error::new(
+                e.kind(),
+                format!("cannot load {}: {}", path.display(), e.message()),
+            )
+        };
+        let mut mapped = MappedFile::open(path, prefault)?;
+        let len = mapped.file_bytes().len();
+        annoy_file::check_size(&layout, len).map_err(in_context)?;
+        mapped.set_body(0, len);
+        let forest = annoy_file::find_forest(&Nodes {
+            layout: &layout,
+            bytes: mapped.bytes(),
+        })
+        .map_err(in_context)?;
+        Ok(Index {
+            layout,
+            seed: DEFAULT_SEED,
+            state: State::Mapped,
+            storage: Storage::Mapped(mapped),
+            n_items: forest.n_items,
+            n_trees: forest.n_trees,
+            header: None,
+        })
+    }
+
+    /// Saves the header-less body that Annoy 1.17.3 loads (atomically, like `save`). The
+    /// dimension, metric and seed are not recorded: whoever loads the file must know them.
+    pub fn save_annoy(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.check_built()?;
+        write_atomically(path.as_ref(), &[self.storage.bytes()])
+    }
+
     /// Releases the file or memory and leaves an empty index of the same metric and dimension.
     pub fn unload(&mut self) {
         *self = Index {
@@ -415,6 +460,123 @@ impl Index {
         }
         self.forest()
             .search(&Query::floats(vector), n, search_k, out)
+    }
+
+    /// Queries many vectors at once on `n_threads` threads (-1: every core). `queries` holds
+    /// `dim` values per query, row after row. Row `q` of `ids` and `distances` (`n` slots each)
+    /// receives query `q`'s neighbours, and `counts[q]` how many. Unused slots get id
+    /// `u64::MAX` and distance NaN. Arguments are checked before anything is written; only a
+    /// damaged file found mid-search can leave rows written on error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_batch(
+        &self,
+        queries: &[f32],
+        n: usize,
+        search_k: Option<usize>,
+        n_threads: i32,
+        ids: &mut [u64],
+        mut distances: Option<&mut [f32]>,
+        counts: &mut [usize],
+    ) -> Result<()> {
+        self.check_built()?;
+        let dim = self.layout.dim;
+        if queries.len() % dim != 0 {
+            return Err(Error::invalid_argument(format!(
+                "index has dim {dim}, queries hold {} values, not a multiple of it",
+                queries.len()
+            )));
+        }
+        let n_queries = queries.len() / dim;
+        let needed = n_queries.checked_mul(n).ok_or_else(|| {
+            Error::invalid_argument("n_queries * n does not fit in memory".to_string())
+        })?;
+        if ids.len() != needed
+            || counts.len() != n_queries
+            || distances.as_ref().is_some_and(|d| d.len() != needed)
+        {
+            return Err(Error::invalid_argument(format!(
+                "{n_queries} queries of {n} results need {needed} ids (and distances) and {n_queries} counts"
+            )));
+        }
+        let threads = match n_threads {
+            -1 => std::thread::available_parallelism().map_or(1, |t| t.get()),
+            t if t >= 1 => t as usize,
+            t => {
+                return Err(Error::invalid_argument(format!(
+                    "n_threads must be -1 (all cores) or at least 1, got {t}"
+                )))
+            }
+        };
+        // Validate every query first, so a bad one cannot fail the call after rows were written.
+        if let Some(at) = queries.iter().position(|x| !x.is_finite()) {
+            return Err(Error::invalid_argument(format!(
+                "query {} value {} is {}; only finite values can be queried",
+                at / dim,
+                at % dim,
+                queries[at]
+            )));
+        }
+        if n_queries == 0 || n == 0 {
+            counts.fill(0);
+            return Ok(());
+        }
+        // Contiguous blocks of queries per thread; each writes only its own rows.
+        let per_thread = n_queries.div_ceil(threads.min(n_queries));
+        let mut dist_blocks: Vec<Option<&mut [f32]>> = match distances.as_mut() {
+            Some(d) => d.chunks_mut(per_thread * n).map(Some).collect(),
+            None => (0..n_queries.div_ceil(per_thread)).map(|_| None).collect(),
+        };
+        let blocks = queries
+            .chunks(per_thread * dim)
+            .zip(ids.chunks_mut(per_thread * n))
+            .zip(counts.chunks_mut(per_thread))
+            .zip(dist_blocks.iter_mut());
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = blocks
+                .map(|(((qs, ids), counts), dists)| {
+                    scope.spawn(move || self.search_block(qs, n, search_k, ids, dists, counts))
+                })
+                .collect();
+            workers
+                .into_iter()
+                .try_for_each(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        })
+    }
+
+    fn search_block(
+        &self,
+        queries: &[f32],
+        n: usize,
+        search_k: Option<usize>,
+        ids: &mut [u64],
+        distances: &mut Option<&mut [f32]>,
+        counts: &mut [usize],
+    ) -> Result<()> {
+        let mut results = Vec::with_capacity(n);
+        for (q, query) in queries.chunks(self.layout.dim).enumerate() {
+            results.clear();
+            self.search_vector_into(query, n, search_k, &mut results)?;
+            let row = q * n..(q + 1) * n;
+            for (slot, r) in ids[row.clone()].iter_mut().zip(
+                results
+                    .iter()
+                    .map(|r| r.id)
+                    .chain(std::iter::repeat(u64::MAX)),
+            ) {
+                *slot = r;
+            }
+            if let Some(d) = distances.as_deref_mut() {
+                let values = results
+                    .iter()
+                    .map(|r| r.distance)
+                    .chain(std::iter::repeat(f32::NAN));
+                for (slot, v) in d[row].iter_mut().zip(values) {
+                    *slot = v;
+                }
+            }
+            counts[q] = results.len();
+        }
+        Ok(())
     }
 
     /// Hamming only: the `n` nearest items to packed `words`.

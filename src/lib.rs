@@ -28,6 +28,7 @@ compile_error!(
     "ann's file format is little-endian and read in place; big-endian targets are not supported"
 );
 
+mod annoy_file;
 mod build;
 mod error;
 pub mod ffi;
@@ -46,6 +47,7 @@ mod verify;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub use annoy_file::{file_info, FileInfo, FileKind};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{Header, Section, MAX_SECTIONS, SECTION_REQUIRED};
 pub use index::{Index, DEFAULT_SEED, MAX_ID};

@@ -11,7 +11,7 @@ use crate::search::Forest;
 pub(crate) fn check_roots(forest: &Forest) -> Result<()> {
     let nodes = &forest.nodes;
     let n_nodes = nodes.len();
-    if forest.n_items + 2 * forest.n_trees > n_nodes {
+    if forest.n_trees > n_nodes || forest.n_items > n_nodes {
         return Err(Error::corrupt(format!(
             "the index is corrupt: {} items and {} trees cannot fit in {n_nodes} nodes",
             forest.n_items, forest.n_trees
@@ -21,7 +21,7 @@ pub(crate) fn check_roots(forest: &Forest) -> Result<()> {
         let n = nodes.layout.n_descendants(nodes.get(root));
         if n as i64 != forest.n_items as i64 {
             return Err(Error::corrupt(format!(
-                "the index is corrupt: root node {root} records {n} items, the header {}",
+                "the index is corrupt: root node {root} records {n} items, not {}",
                 forest.n_items
             )));
         }
@@ -30,6 +30,7 @@ pub(crate) fn check_roots(forest: &Forest) -> Result<()> {
 }
 
 /// Walks every tree: references in range, items where items belong, no node reached twice.
+/// Roots may be item slots: Annoy's root scan counts the item of a one-item index.
 pub(crate) fn check_forest(forest: &Forest) -> Result<()> {
     check_roots(forest)?;
     let nodes = &forest.nodes;

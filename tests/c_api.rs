@@ -187,6 +187,19 @@ fn a_child_forked_after_load_queries_and_builds() {
     assert_eq!(c_test("fork"), "fork ok\n");
 }
 
+#[test]
+fn annoy_files_and_batch_queries_from_c() {
+    let dir = work_dir("annoy_files");
+    let exe = compile(
+        &dir,
+        "annoy_files",
+        &[root().join("tests/c/annoy_files.c")],
+        false,
+    );
+    let fixtures = root().join("tests/fixtures/annoy");
+    assert_eq!(run(&exe, &[&fixtures, &dir], &dir), "annoy files ok\n");
+}
+
 /// The README's C quickstart: this exact file, compiled as the README says.
 #[test]
 fn c_quickstart_compiles_and_runs() {

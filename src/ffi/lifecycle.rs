@@ -171,3 +171,40 @@ pub extern "C" fn ann_on_disk_build(index: *mut ann_index, path: *const c_char) 
 pub extern "C" fn ann_verify(index: *const ann_index) -> ann_status {
     run("ann_verify", || Ok(index_ref(index)?.verify()?))
 }
+
+/// Memory-maps a header-less index file written by Annoy 1.17.3, zero-copy. Annoy files do
+/// not record their dimension and metric, so pass the ones the file was built with. Roots
+/// and item count are found as Annoy finds them, and queries return Annoy's results.
+///
+/// On success `*out` receives a new handle, owned by the caller (`ann_free`).
+/// Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` (dim, metric);
+/// `ANN_STATUS_IO`; `ANN_STATUS_CORRUPT_FILE` for an empty file, a size that is not a whole
+/// number of nodes for this dim and metric, or a file without trees.
+#[no_mangle]
+pub extern "C" fn ann_load_annoy(
+    path: *const c_char,
+    dim: u32,
+    metric: ann_metric,
+    prefault: bool,
+    out: *mut *mut ann_index,
+) -> ann_status {
+    run("ann_load_annoy", || {
+        let slot = out_slot(out, "out")?;
+        let metric = metric_from_code(metric)?;
+        let index = Index::load_annoy(path_arg(path, "path")?, dim as usize, metric, prefault)?;
+        *slot = ann_index::boxed(index);
+        Ok(())
+    })
+}
+
+/// Saves a built index as the header-less body that Annoy 1.17.3 loads (atomically, like
+/// `ann_save`). The dimension, metric and seed are not recorded in that form.
+///
+/// Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_STATE` if not built; `ANN_STATUS_IO`.
+#[no_mangle]
+pub extern "C" fn ann_save_annoy(index: *const ann_index, path: *const c_char) -> ann_status {
+    run("ann_save_annoy", || {
+        let index = index_ref(index)?;
+        Ok(index.save_annoy(path_arg(path, "path")?)?)
+    })
+}

@@ -12,6 +12,7 @@
 
 mod access;
 mod args;
+mod files;
 mod info;
 mod lifecycle;
 mod query;
@@ -19,6 +20,7 @@ mod status;
 
 pub use access::*;
 pub use args::ann_index;
+pub use files::*;
 pub use info::*;
 pub use lifecycle::*;
 pub use query::*;

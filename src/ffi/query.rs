@@ -137,3 +137,41 @@ pub extern "C" fn ann_get_nns_packed(
         })
     })
 }
+
+/// Queries `n_queries` vectors at once (`queries` holds `n_queries * dim` floats, row after
+/// row) on `n_threads` threads (-1: every core). Row `q` of `out_ids` and of `out_distances`
+/// (which may be NULL) has `n` slots and receives query `q`'s neighbours, nearest first.
+/// `out_counts[q]` receives how many. Unused slots get id `UINT64_MAX` and distance NaN.
+///
+/// Errors: as `ann_get_nns`, plus `ANN_STATUS_INVALID_ARGUMENT` for `n_threads` of 0 or below -1.
+#[no_mangle]
+pub extern "C" fn ann_get_nns_batch(
+    index: *const ann_index,
+    queries: *const f32,
+    n_queries: usize,
+    n: usize,
+    search_k: i64,
+    n_threads: i32,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_counts: *mut usize,
+) -> ann_status {
+    run("ann_get_nns_batch", || {
+        let index = index_ref(index)?;
+        let total = |per: usize, what: &str| {
+            n_queries
+                .checked_mul(per)
+                .ok_or_else(|| Failure::invalid(format!("n_queries * {what} overflows")))
+        };
+        let queries = slice(queries, total(index.dim(), "dim")?, "queries")?;
+        let k = parse_search_k(search_k)?;
+        let ids = slice_mut(out_ids, total(n, "n")?, "out_ids")?;
+        let distances = if out_distances.is_null() {
+            None
+        } else {
+            Some(slice_mut(out_distances, total(n, "n")?, "out_distances")?)
+        };
+        let counts = slice_mut(out_counts, n_queries, "out_counts")?;
+        Ok(index.search_batch(queries, n, k, n_threads, ids, distances, counts)?)
+    })
+}
