@@ -6,9 +6,11 @@ and thread count, and prints ann/Annoy ratios.
 
     pip install annoy==1.17.3 numpy
     python3 benches/annoy_side_by_side.py [--trees 50] [--limit N] [--metric angular]
+    python3 benches/annoy_side_by_side.py --data ../shared/data/dev-raw-30k --metric dot
 
 Data: ../shared/data/dev (100,000 x 384 sentence embeddings, float16) with its exact ground
-truth; ann's side is `cargo run --release --example bench`, whose table this script parses.
+truth, or another directory with base.npy, query.npy and gt_<metric>_ids.npy; ann's side is
+`cargo run --release --example bench`, whose table this script parses.
 """
 
 import argparse
@@ -51,9 +53,9 @@ def annoy_figures(base, queries, truth, metric, trees, n):
     return build_s, size, rows
 
 
-def ann_figures(metric, trees, n, limit):
+def ann_figures(data, metric, trees, n, limit):
     cmd = ["cargo", "run", "--quiet", "--release", "--example", "bench", "--",
-           "--metric", metric, "--trees", str(trees), "--n", str(n),
+           "--data", data, "--metric", metric, "--trees", str(trees), "--n", str(n),
            "--search-k", ",".join(map(str, SEARCH_KS))]
     if limit:
         cmd += ["--limit", str(limit)]
@@ -73,12 +75,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trees", type=int, default=50)
     parser.add_argument("--metric", default="angular", choices=["angular", "euclidean", "dot"])
+    parser.add_argument("--data", default=DATA, help="directory with base.npy, query.npy, gt_*")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--n", type=int, default=10)
     args = parser.parse_args()
 
-    base = np.load(os.path.join(DATA, "base.npy")).astype(np.float32)
-    queries = np.load(os.path.join(DATA, "query.npy")).astype(np.float32)
+    base = np.load(os.path.join(args.data, "base.npy")).astype(np.float32)
+    queries = np.load(os.path.join(args.data, "query.npy")).astype(np.float32)
     if args.limit:
         base = base[: args.limit]
         # Exact neighbours of the subset, by brute force (the stored truth covers the full set).
@@ -92,12 +95,12 @@ def main():
             d = -(qn @ bn.T)
         truth = np.argsort(d, axis=1, kind="stable")[:, : args.n]
     else:
-        truth = np.load(os.path.join(DATA, f"gt_{args.metric}_ids.npy"))
+        truth = np.load(os.path.join(args.data, f"gt_{args.metric}_ids.npy"))
 
     print(f"{len(base)} x {base.shape[1]} {args.metric}, {args.trees} trees, "
           f"{os.cpu_count()} threads for building, 1 for queries, n = {args.n}", flush=True)
     a_build, a_size, a_rows = annoy_figures(base, queries, truth, args.metric, args.trees, args.n)
-    o_build, o_size, o_rows = ann_figures(args.metric, args.trees, args.n, args.limit)
+    o_build, o_size, o_rows = ann_figures(os.path.abspath(args.data), args.metric, args.trees, args.n, args.limit)
 
     print(f"build time   Annoy {a_build:7.2f} s   ann {o_build:7.2f} s   ann/Annoy {o_build / a_build:5.2f}")
     print(f"file size    Annoy {a_size / 2**20:7.1f} MiB ann {o_size / 2**20:7.1f} MiB")

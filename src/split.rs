@@ -4,13 +4,16 @@
 //! nearest them, each pick weighted by the centroid's count so both stay balanced. The split is
 //! the hyperplane between the centroids. Angular normalises items first so only direction counts.
 //!
-//! Dot product uses the reduction of Bachrach et al. (2014): each item gains an extra coordinate
-//! `sqrt(max_norm² - |v|²)`, which gives every item the same norm, so the inner-product order for
-//! a query `(q, 0)` equals the angular order. Splits here are angular splits in that augmented
-//! space, and an item's side includes its extra coordinate. (Annoy 1.17.3 drops the extra
-//! coordinate from its centroids and adds `dot_factor²` to every margin instead.) A query's
-//! extra coordinate is 0, so the plane's own extra coordinate never matters at search time and is
-//! stored as 0: Annoy reading our dot files then computes exactly our margins.
+//! Dot product follows the reduction of Bachrach et al. (2014): each item gains an extra
+//! coordinate `sqrt(max_norm² - |v|²)` (Annoy's `dot_factor`), which gives every item the same
+//! norm, so the inner-product order for a query `(q, 0)` is the angular order in the augmented
+//! space. A query's extra coordinate is 0, so a query can only fall on a meaningful side of a
+//! hyperplane that contains the extra axis; splits are chosen among those, by two-means over
+//! the items' directions. (General augmented hyperplanes split items by norm, which queries
+//! cannot see: on real un-normalised embeddings that cost a quarter of the recall.) The extra
+//! coordinate of every split is therefore 0, which is what we store, so Annoy reading our dot
+//! files computes exactly our margins. Annoy 1.17.3 instead adds `dot_factor²` of the split to
+//! every margin, a bias it applies to queries as well; we apply it when searching Annoy's files.
 
 use crate::kernels::{self, Kernels};
 use crate::metric::Metric;
@@ -42,7 +45,7 @@ const TWO_MEANS_ITERATIONS: usize = 200;
 /// Random bit positions tried before scanning every bit for a hamming split, as in Annoy.
 const HAMMING_RANDOM_TRIES: usize = 20;
 
-/// A splitting hyperplane: `normal · v + offset`, with the dot metric's extra coordinate last.
+/// A splitting hyperplane: `normal · v + offset`.
 pub(crate) struct Plane {
     pub normal: Vec<f32>,
     pub offset: f32,
@@ -53,7 +56,7 @@ pub(crate) struct Plane {
 impl Plane {
     pub fn new(layout: &Layout) -> Plane {
         Plane {
-            normal: vec![0.0; layout.words + usize::from(layout.metric == Metric::Dot)],
+            normal: vec![0.0; layout.words],
             offset: 0.0,
             bit: 0,
         }
@@ -83,7 +86,7 @@ impl Plane {
                     Metric::Euclidean | Metric::Manhattan => {
                         layout.set_plane_offset(node, self.offset)
                     }
-                    // The extra coordinate multiplies the query's, which is always 0.
+                    // Splits contain the extra axis (see the module doc).
                     Metric::Dot => layout.set_dot_factor(node, 0.0),
                     _ => {}
                 }
@@ -94,14 +97,9 @@ impl Plane {
     /// Signed distance of an item from the plane (hamming: 1.0 when the bit is set, else 0.0).
     pub fn margin(&self, layout: &Layout, k: &Kernels, item: &[u8]) -> f32 {
         match layout.metric {
-            Metric::Angular => (k.dot)(&self.normal, layout.vector(item)),
+            Metric::Angular | Metric::Dot => (k.dot)(&self.normal, layout.vector(item)),
             Metric::Euclidean | Metric::Manhattan => {
                 self.offset + (k.dot)(&self.normal, layout.vector(item))
-            }
-            Metric::Dot => {
-                let f = layout.words;
-                (k.dot)(&self.normal[..f], layout.vector(item))
-                    + self.normal[f] * layout.dot_factor(item)
             }
             Metric::Hamming => f32::from(u8::from(hamming_bit_is_set(self.bit, layout.bits(item)))),
         }
@@ -144,7 +142,7 @@ pub(crate) struct Splitter<'a> {
 
 impl<'a> Splitter<'a> {
     pub fn new(items: Nodes<'a>) -> Splitter<'a> {
-        let n = items.layout.words + 1;
+        let n = items.layout.words;
         Splitter {
             items,
             k: kernels::kernels(),
@@ -162,71 +160,52 @@ impl<'a> Splitter<'a> {
         let layout = *self.items.layout;
         match layout.metric {
             Metric::Hamming => self.hamming_split(indices, rng, plane),
-            Metric::Angular | Metric::Dot => {
-                self.two_means(indices, rng, true);
+            _ => {
+                // Angular and dot compare directions; their planes pass through the origin.
+                let cosine = matches!(layout.metric, Metric::Angular | Metric::Dot);
+                self.two_means(indices, rng, cosine);
                 for ((n, p), q) in plane.normal.iter_mut().zip(&self.p).zip(&self.q) {
                     *n = p - q;
                 }
                 normalize(self.k, &mut plane.normal);
-                plane.offset = 0.0;
-            }
-            Metric::Euclidean | Metric::Manhattan => {
-                self.two_means(indices, rng, false);
-                let f = layout.words;
-                for z in 0..f {
-                    plane.normal[z] = self.p[z] - self.q[z];
-                }
-                normalize(self.k, &mut plane.normal);
-                // The plane passes through the midpoint of the two centroids.
-                plane.offset = (0..f)
-                    .map(|z| -plane.normal[z] * (self.p[z] + self.q[z]) / 2.0)
-                    .sum();
+                // Euclidean and manhattan planes pass through the centroids' midpoint.
+                plane.offset = if cosine {
+                    0.0
+                } else {
+                    let n = &plane.normal;
+                    n.iter()
+                        .zip(&self.p)
+                        .zip(&self.q)
+                        .map(|((n, p), q)| -n * (p + q) / 2.0)
+                        .sum()
+                };
             }
         }
     }
 
-    /// The item's coordinates in the space two-means works in, written into `out`
-    /// (the dot metric appends its extra coordinate).
     fn load_item(&self, i: u32, out: &mut [f32]) {
-        let layout = self.items.layout;
-        let node = self.items.get(i as usize);
-        let f = layout.words;
-        out[..f].copy_from_slice(layout.vector(node));
-        if layout.metric == Metric::Dot {
-            out[f] = layout.dot_factor(node);
-        }
+        out.copy_from_slice(self.items.layout.vector(self.items.get(i as usize)));
     }
 
-    /// Squared norm of an item in the two-means space (cached for angular items).
+    /// Squared norm of an item (cached in angular items).
     fn item_norm_sq(&self, node: &[u8]) -> f32 {
         let layout = self.items.layout;
         let v = layout.vector(node);
         match layout.metric {
-            Metric::Angular => match layout.norm_sq(node) {
-                0.0 => (self.k.dot)(v, v),
-                cached => cached,
-            },
-            Metric::Dot => (self.k.dot)(v, v) + layout.dot_factor(node).powi(2),
+            Metric::Angular if layout.norm_sq(node) != 0.0 => layout.norm_sq(node),
             _ => (self.k.dot)(v, v),
         }
     }
 
-    /// The distance two-means compares: angular `2 - 2cos` (in the augmented space for dot),
+    /// The distance two-means compares: angular `2 - 2cos` (directions, for dot too),
     /// squared L2, or L1.
     fn centroid_distance(&self, c: &[f32], c_norm_sq: f32, node: &[u8]) -> f32 {
         let layout = self.items.layout;
-        let f = layout.words;
         let v = layout.vector(node);
         match layout.metric {
-            Metric::Euclidean => (self.k.euclidean_sq)(&c[..f], v),
-            Metric::Manhattan => (self.k.manhattan)(&c[..f], v),
-            _ => {
-                let mut pq = (self.k.dot)(&c[..f], v);
-                if layout.metric == Metric::Dot {
-                    pq += c[f] * layout.dot_factor(node);
-                }
-                angular_from_parts(c_norm_sq, self.item_norm_sq(node), pq)
-            }
+            Metric::Euclidean => (self.k.euclidean_sq)(c, v),
+            Metric::Manhattan => (self.k.manhattan)(c, v),
+            _ => angular_from_parts(c_norm_sq, self.item_norm_sq(node), (self.k.dot)(c, v)),
         }
     }
 
@@ -275,13 +254,8 @@ impl<'a> Splitter<'a> {
             } else {
                 continue;
             };
-            let layout = self.items.layout;
-            let f = layout.words;
-            for (c, &x) in c[..f].iter_mut().zip(layout.vector(node)) {
+            for (c, &x) in c.iter_mut().zip(self.items.layout.vector(node)) {
                 *c = (*c * *n + x / norm) / (*n + 1.0);
-            }
-            if layout.metric == Metric::Dot {
-                c[f] = (c[f] * *n + layout.dot_factor(node) / norm) / (*n + 1.0);
             }
             *c_norm = (self.k.dot)(c, c);
             *n += 1.0;
