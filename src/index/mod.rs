@@ -1,0 +1,267 @@
+//! The index users hold: add items, build, save, load, query.
+//!
+//! An index moves through three states, and every call checks that it fits:
+//! * **adding**: items may be added (in memory, or into a file after `on_disk_build`);
+//! * **built**: trees exist in memory; queries and `save` work; `unbuild` returns to adding;
+//! * **mapped**: loaded from (or built into) a file, read-only and shared between processes.
+
+use crate::build::{build_forest, TreeCount};
+use crate::error::{Error, Result};
+use crate::format::Header;
+use crate::metric::Metric;
+use crate::node::Layout;
+use crate::storage::{HeapNodes, Storage};
+use query::pack_bits;
+use std::path::Path;
+
+mod files;
+mod query;
+
+/// The seed used until `set_seed` is called (Annoy's default, so builds are repeatable).
+pub const DEFAULT_SEED: u64 = 1_234_567_890_987_654_321;
+
+/// Largest item id: `n_items = id + 1` must fit Annoy's i32 node references.
+pub const MAX_ID: u64 = i32::MAX as u64 - 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Adding,
+    Built,
+    Mapped,
+}
+
+/// An approximate nearest-neighbour index: a forest of random-projection trees.
+///
+/// Queries take `&self` and may run from any number of threads at once; everything that
+/// changes the index takes `&mut self`.
+pub struct Index {
+    layout: Layout,
+    seed: u64,
+    state: State,
+    storage: Storage,
+    n_items: usize,
+    n_trees: usize,
+    /// The header read from, or written to, the file behind a mapped index.
+    header: Option<Header>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("metric", &self.layout.metric)
+            .field("dim", &self.layout.dim)
+            .field("n_items", &self.n_items)
+            .field("n_trees", &self.n_trees)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl Index {
+    /// A new, empty index for vectors of `dim` values (bits, for hamming).
+    pub fn new(dim: usize, metric: Metric) -> Result<Index> {
+        Ok(Index {
+            layout: Layout::new(metric, dim)?,
+            seed: DEFAULT_SEED,
+            state: State::Adding,
+            storage: Storage::Heap(HeapNodes::default()),
+            n_items: 0,
+            n_trees: 0,
+            header: None,
+        })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.layout.dim
+    }
+
+    pub fn metric(&self) -> Metric {
+        self.layout.metric
+    }
+
+    /// One more than the largest id added (ids are dense, as in Annoy; unused ids are holes).
+    pub fn n_items(&self) -> usize {
+        self.n_items
+    }
+
+    pub fn n_trees(&self) -> usize {
+        self.n_trees
+    }
+
+    /// The seed the next build uses (or, for a loaded index, the one it was built with).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// True once queries are possible: built in memory, or mapped from a file.
+    pub fn is_built(&self) -> bool {
+        self.state != State::Adding
+    }
+
+    /// The header of the file behind a loaded or on-disk-built index.
+    pub fn file_header(&self) -> Option<&Header> {
+        self.header.as_ref()
+    }
+
+    /// The file behind the index: the one it was loaded from or is being built into.
+    pub fn file_path(&self) -> Option<&Path> {
+        match &self.storage {
+            Storage::Heap(_) => None,
+            Storage::Disk(d) => Some(d.path()),
+            Storage::Mapped(m) => Some(m.path()),
+        }
+    }
+
+    /// Sets the seed for the next build: one seed gives one index, whatever the thread count.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+
+    /// Adds (or replaces) item `id`. `vector` has `dim` values; for hamming, values > 0.5 are 1.
+    pub fn add_item(&mut self, id: u64, vector: &[f32]) -> Result<()> {
+        self.check_vector(vector)?;
+        if self.layout.metric == Metric::Hamming {
+            let mut words = vec![0u64; self.layout.words];
+            pack_bits(vector, &mut words);
+            return self.add_item_bits(id, &words);
+        }
+        let layout = self.layout;
+        let node = self.new_item_node(id)?;
+        layout.vector_mut(node).copy_from_slice(vector);
+        if layout.metric == Metric::Angular {
+            let norm = (crate::kernels::kernels().dot)(vector, vector);
+            layout.set_norm_sq(node, norm);
+        }
+        Ok(())
+    }
+
+    /// Hamming only: adds item `id` from packed words, bit `j` of word `i` being bit `64i + j`.
+    pub fn add_item_bits(&mut self, id: u64, words: &[u64]) -> Result<()> {
+        self.check_bits(words)?;
+        let layout = self.layout;
+        let node = self.new_item_node(id)?;
+        let bytes = layout.bits_mut(node);
+        for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        Ok(())
+    }
+
+    /// Checks state and id, makes room, and returns the zeroed node for item `id`.
+    fn new_item_node(&mut self, id: u64) -> Result<&mut [u8]> {
+        match self.state {
+            State::Adding => {}
+            State::Built => {
+                return Err(Error::invalid_state(
+                    "cannot add items to a built index; call unbuild first",
+                ))
+            }
+            State::Mapped => {
+                return Err(Error::invalid_state(
+                    "cannot add items to a loaded index: it is a read-only file mapping; build a new index instead",
+                ))
+            }
+        }
+        if id > MAX_ID {
+            return Err(Error::invalid_argument(format!(
+                "id {id} is too large: ids are dense and at most {MAX_ID}"
+            )));
+        }
+        let id = id as usize;
+        let s = self.layout.node_size;
+        if id >= self.n_items {
+            self.storage.resize((id + 1) * s)?;
+            self.n_items = id + 1;
+        }
+        let node = &mut self
+            .storage
+            .bytes_mut()
+            .expect("adding needs writable nodes")[id * s..(id + 1) * s];
+        node.fill(0);
+        self.layout.set_n_descendants(node, 1);
+        Ok(node)
+    }
+
+    /// Builds the forest. `n_trees = -1` grows trees until the index has twice as many nodes
+    /// as items (Annoy's rule); `n_threads = -1` uses every core.
+    pub fn build(&mut self, n_trees: i32, n_threads: i32) -> Result<()> {
+        match self.state {
+            State::Adding => {}
+            State::Built => {
+                return Err(Error::invalid_state(
+                    "the index is already built; call unbuild first to build it again",
+                ))
+            }
+            State::Mapped => {
+                return Err(Error::invalid_state(
+                    "cannot build a loaded index: it is a read-only file mapping",
+                ))
+            }
+        }
+        let trees = match n_trees {
+            -1 => TreeCount::Auto,
+            t if t >= 1 => TreeCount::Fixed(t as usize),
+            t => {
+                return Err(Error::invalid_argument(format!(
+                    "n_trees must be -1 (automatic) or at least 1, got {t}"
+                )))
+            }
+        };
+        let threads = match n_threads {
+            -1 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            t if t >= 1 => t as usize,
+            t => {
+                return Err(Error::invalid_argument(format!(
+                    "n_threads must be -1 (all cores) or at least 1, got {t}"
+                )))
+            }
+        };
+        let built = build_forest(
+            &self.layout,
+            &mut self.storage,
+            self.n_items,
+            trees,
+            threads,
+            self.seed,
+        );
+        match built {
+            Ok(n) => self.n_trees = n,
+            Err(e) => {
+                // Drop the partial forest: the items are intact and the index stays addable.
+                let _ = self.storage.resize(self.n_items * self.layout.node_size);
+                return Err(e);
+            }
+        }
+        self.state = State::Built;
+        if matches!(self.storage, Storage::Disk(_)) {
+            self.finish_on_disk()?;
+        }
+        Ok(())
+    }
+
+    /// Drops the trees, keeping the items, so more can be added and the index built again.
+    /// Does nothing on an index that is not built.
+    pub fn unbuild(&mut self) -> Result<()> {
+        match self.state {
+            State::Adding => Ok(()),
+            State::Built => {
+                self.storage.resize(self.n_items * self.layout.node_size)?;
+                self.n_trees = 0;
+                self.state = State::Adding;
+                Ok(())
+            }
+            State::Mapped => Err(Error::invalid_state(
+                "cannot unbuild a loaded index: it is a read-only file mapping",
+            )),
+        }
+    }
+
+    fn check_built(&self) -> Result<()> {
+        if self.state == State::Adding {
+            return Err(Error::invalid_state(
+                "the index is not built; call build first (or load an index file)",
+            ));
+        }
+        Ok(())
+    }
+}
