@@ -85,6 +85,10 @@ mod x86 {
 
     /// One AVX2 kernel: `term` maps two 8-float registers to their 8 terms; `scalar` is the
     /// same term for the leftover values.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2. Every pointer read is at an index below
+    /// `min(a.len(), b.len())`: the loops stop at `blocks`, `chunks` and `n`, each at most that.
     #[inline(always)]
     unsafe fn lanes_avx2(
         a: &[f32],
@@ -125,11 +129,15 @@ mod x86 {
         sum
     }
 
+    /// # Safety
+    /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
         lanes_avx2(a, b, |x, y| _mm256_mul_ps(x, y), |x, y| x * y)
     }
 
+    /// # Safety
+    /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     unsafe fn euclidean_sq_avx2(a: &[f32], b: &[f32]) -> f32 {
         lanes_avx2(
@@ -143,6 +151,8 @@ mod x86 {
         )
     }
 
+    /// # Safety
+    /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     unsafe fn manhattan_avx2(a: &[f32], b: &[f32]) -> f32 {
         // |x - y| by clearing the sign bit.

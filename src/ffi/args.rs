@@ -83,7 +83,8 @@ pub(crate) fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> Result<&'a 
         return Ok(&[]);
     }
     check_pointer(ptr, name)?;
-    // SAFETY: non-NULL, aligned, and by the contract valid for `len` reads.
+    check_len::<T>(len, name)?;
+    // SAFETY: non-NULL, aligned, `len` within isize, and by the contract valid for `len` reads.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
@@ -97,7 +98,9 @@ pub(crate) fn slice_mut<'a, T>(
         return Ok(&mut []);
     }
     check_pointer(ptr, name)?;
-    // SAFETY: non-NULL, aligned, and by the contract valid for `len` writes, not aliased.
+    check_len::<T>(len, name)?;
+    // SAFETY: non-NULL, aligned, `len` within isize, and by the contract valid for `len`
+    // writes, not aliased.
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
 }
 
@@ -106,6 +109,16 @@ pub(crate) fn out_slot<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Fail
     check_pointer(ptr, name)?;
     // SAFETY: non-NULL, aligned, and by the contract valid for a write.
     Ok(unsafe { &mut *ptr })
+}
+
+/// No buffer can hold more than `isize::MAX` bytes; a larger length is a caller's bug.
+fn check_len<T>(len: usize, name: &str) -> Result<(), Failure> {
+    if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Failure::invalid(format!(
+            "the length given for `{name}` ({len}) is larger than any buffer can be"
+        )));
+    }
+    Ok(())
 }
 
 fn check_pointer<T>(ptr: *const T, name: &str) -> Result<(), Failure> {

@@ -86,6 +86,8 @@ int main(int argc, char **argv) {
     FAILS(ann_get_item_vector(index, 1000, v), ANN_STATUS_INVALID_ARGUMENT, "does not exist");
     FAILS(ann_get_nns(index, v, 4, -1, NULL, dists, &count), ANN_STATUS_NULL_POINTER, "out_ids");
     FAILS(ann_get_nns(index, v, 4, -1, ids, dists, NULL), ANN_STATUS_NULL_POINTER, "out_count");
+    FAILS(ann_get_nns(index, v, SIZE_MAX, -1, ids, dists, &count), ANN_STATUS_INVALID_ARGUMENT,
+          "larger than any buffer");
     OK(ann_get_nns(index, v, 0, -1, NULL, NULL, &count)); /* n = 0 needs no buffers */
     CHECK(count == 0);
     OK(ann_save(index, path));
