@@ -207,15 +207,7 @@ impl Index {
                 )))
             }
         };
-        let threads = match n_threads {
-            -1 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            t if t >= 1 => t as usize,
-            t => {
-                return Err(Error::invalid_argument(format!(
-                    "n_threads must be -1 (all cores) or at least 1, got {t}"
-                )))
-            }
-        };
+        let threads = thread_count(n_threads)?;
         let built = build_forest(
             &self.layout,
             &mut self.storage,
@@ -263,5 +255,16 @@ impl Index {
             ));
         }
         Ok(())
+    }
+}
+
+/// The threads a call may use: `-1` means every core; 0 and other negatives are errors.
+fn thread_count(n_threads: i32) -> Result<usize> {
+    match n_threads {
+        -1 => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        t if t >= 1 => Ok(t as usize),
+        t => Err(Error::invalid_argument(format!(
+            "n_threads must be -1 (all cores) or at least 1, got {t}"
+        ))),
     }
 }

@@ -82,15 +82,7 @@ impl Index {
                 "{n_queries} queries of {n} results need {needed} ids (and distances) and {n_queries} counts"
             )));
         }
-        let threads = match n_threads {
-            -1 => std::thread::available_parallelism().map_or(1, |t| t.get()),
-            t if t >= 1 => t as usize,
-            t => {
-                return Err(Error::invalid_argument(format!(
-                    "n_threads must be -1 (all cores) or at least 1, got {t}"
-                )))
-            }
-        };
+        let threads = super::thread_count(n_threads)?;
         // Validate every query first, so a bad one cannot fail the call after rows were written.
         if let Some(at) = queries.iter().position(|x| !x.is_finite()) {
             return Err(Error::invalid_argument(format!(
