@@ -33,10 +33,24 @@ pub(crate) enum Query<'a> {
 }
 
 impl<'a> Query<'a> {
-    pub fn floats(v: &'a [f32]) -> Query<'a> {
-        Query::Floats {
-            v,
-            norm_sq: (kernels::kernels().dot)(v, v),
+    /// A float query; only angular scoring needs its norm, so only angular computes it.
+    pub fn floats(metric: Metric, v: &'a [f32]) -> Query<'a> {
+        let norm_sq = match metric {
+            Metric::Angular => (kernels::kernels().dot)(v, v),
+            _ => 0.0,
+        };
+        Query::Floats { v, norm_sq }
+    }
+}
+
+/// An item's squared norm: angular items cache it, and files from old Annoy versions leave
+/// that cache at 0, meaning "not cached"; other metrics compute it.
+pub(crate) fn item_norm_sq(layout: &Layout, k: &Kernels, item: &[u8]) -> f32 {
+    match layout.metric {
+        Metric::Angular if layout.norm_sq(item) != 0.0 => layout.norm_sq(item),
+        _ => {
+            let x = layout.vector(item);
+            (k.dot)(x, x)
         }
     }
 }
@@ -49,12 +63,7 @@ pub(crate) fn score(layout: &Layout, k: &Kernels, q: &Query, item: &[u8]) -> f32
             let x = layout.vector(item);
             match metric {
                 Metric::Angular => {
-                    let item_norm = match layout.norm_sq(item) {
-                        // Files from old Annoy versions leave the cached norm at 0.
-                        0.0 => (k.dot)(x, x),
-                        cached => cached,
-                    };
-                    angular_from_parts(*norm_sq, item_norm, (k.dot)(v, x))
+                    angular_from_parts(*norm_sq, item_norm_sq(layout, k, item), (k.dot)(v, x))
                 }
                 Metric::Euclidean => (k.euclidean_sq)(v, x),
                 Metric::Manhattan => (k.manhattan)(v, x),

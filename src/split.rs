@@ -18,6 +18,7 @@
 use crate::kernels::{self, Kernels};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
+use crate::search;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -187,14 +188,8 @@ impl<'a> Splitter<'a> {
         out.copy_from_slice(self.items.layout.vector(self.items.get(i as usize)));
     }
 
-    /// Squared norm of an item (cached in angular items).
     fn item_norm_sq(&self, node: &[u8]) -> f32 {
-        let layout = self.items.layout;
-        let v = layout.vector(node);
-        match layout.metric {
-            Metric::Angular if layout.norm_sq(node) != 0.0 => layout.norm_sq(node),
-            _ => (self.k.dot)(v, v),
-        }
+        search::item_norm_sq(self.items.layout, self.k, node)
     }
 
     /// The distance two-means compares: angular `2 - 2cos` (directions, for dot too),

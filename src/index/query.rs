@@ -43,7 +43,7 @@ impl Index {
             return self.forest().search(&Query::Bits(words), n, search_k, out);
         }
         self.forest()
-            .search(&Query::floats(vector), n, search_k, out)
+            .search(&Query::floats(self.layout.metric, vector), n, search_k, out)
     }
 
     /// Queries many vectors at once on `n_threads` threads (-1: every core). `queries` holds
@@ -205,7 +205,7 @@ impl Index {
         let node = self.item_node(id)?;
         let query = match self.layout.metric {
             Metric::Hamming => Query::Bits(self.layout.words_u64(node)),
-            _ => Query::floats(self.layout.vector(node)),
+            _ => Query::floats(self.layout.metric, self.layout.vector(node)),
         };
         self.forest().search(&query, n, search_k, out)
     }
@@ -248,18 +248,17 @@ impl Index {
     pub fn get_distance(&self, i: u64, j: u64) -> Result<f32> {
         let (a, b) = (self.item_node(i)?, self.item_node(j)?);
         let layout = &self.layout;
+        let k = crate::kernels::kernels();
+        // Annoy uses item i's stored norm here (where a by-item query recomputes it).
         let query = match layout.metric {
             Metric::Hamming => Query::Bits(layout.words_u64(a)),
             Metric::Angular => Query::Floats {
                 v: layout.vector(a),
-                norm_sq: match layout.norm_sq(a) {
-                    0.0 => (crate::kernels::kernels().dot)(layout.vector(a), layout.vector(a)),
-                    cached => cached,
-                },
+                norm_sq: search::item_norm_sq(layout, k, a),
             },
-            _ => Query::floats(layout.vector(a)),
+            metric => Query::floats(metric, layout.vector(a)),
         };
-        let score = search::score(layout, crate::kernels::kernels(), &query, b);
+        let score = search::score(layout, k, &query, b);
         Ok(search::user_distance(layout.metric, score))
     }
 
