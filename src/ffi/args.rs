@@ -6,7 +6,7 @@
 //! and is not used concurrently in a way the header forbids. NULL, misalignment and freed
 //! handles (best effort) are detected here and reported as errors.
 
-use super::status::{Failure, ANN_STATUS_NULL_POINTER};
+use super::status::{Failure, ANN_STATUS_IO, ANN_STATUS_NULL_POINTER};
 use crate::index::Index;
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
@@ -142,9 +142,12 @@ pub(crate) fn path_arg(ptr: *const c_char, name: &str) -> Result<PathBuf, Failur
     // SAFETY: non-NULL and, by the contract, a NUL-terminated string.
     let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
     if bytes.is_empty() {
-        return Err(Failure::invalid(format!(
-            "argument `{name}` is an empty path"
-        )));
+        // As for the operating system (ENOENT), an empty path names no file: an I/O error,
+        // which every binding turns into its language's file error.
+        return Err(Failure::new(
+            ANN_STATUS_IO,
+            format!("argument `{name}` is an empty path, which names no file"),
+        ));
     }
     #[cfg(unix)]
     {

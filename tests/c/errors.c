@@ -101,6 +101,8 @@ int main(int argc, char **argv) {
     /* I/O */
     FAILS(ann_load("/nonexistent-dir/x.ann", false, &loaded), ANN_STATUS_IO, "/nonexistent-dir/x.ann");
     FAILS(ann_save(index, "/nonexistent-dir/x.ann"), ANN_STATUS_IO, "nonexistent-dir");
+    FAILS(ann_save(index, ""), ANN_STATUS_IO, "empty path");
+    FAILS(ann_load("", false, &loaded), ANN_STATUS_IO, "empty path");
     CHECK(loaded == NULL);
 
     /* Corrupt files: not an index, truncated, an Annoy body without a header. */

@@ -15,8 +15,17 @@ from typing import Iterator, Optional
 #: The file name cargo gives the shared library on this platform.
 LIBRARY_NAME = {"darwin": "libann.dylib", "win32": "ann.dll"}.get(sys.platform, "libann.so")
 
+#: The installed library's file name, its SONAME: what the system loader is asked for.
+SONAME = {"darwin": "libann.1.dylib", "win32": "ann.dll"}.get(sys.platform, "libann.so.1")
+
+#: Where ``cmake -P cmake/install.cmake`` puts the library by default: the last place searched.
+INSTALLED_LIBRARY = Path("/usr/local/lib") / SONAME
+
 #: The command that builds the library, for error messages.
 BUILD_COMMAND = "cargo build --release"
+
+#: The command that installs it (run in the repository after building), for error messages.
+INSTALL_COMMAND = "cmake -P cmake/install.cmake"
 
 
 def is_repo_root(path: Path) -> bool:

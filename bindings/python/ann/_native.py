@@ -1,9 +1,9 @@
-"""Loading libann and declaring its C API for ctypes.
+"""libann's C API for ctypes: the loaded library, its signatures, statuses and errors.
 
-Everything that knows about C lives here: where the shared library is, the signature of
-every function the binding uses, the status codes, and the one helper (:func:`call`) that
-runs a function, checks its status and raises the matching Python exception with the
-library's own message. ``index.py`` never touches a status code.
+Everything that knows about C lives here (``_loader`` finds and opens the library): the
+signature of every function the binding uses, the status codes, and the one helper
+(:func:`call`) that runs a function, checks its status and raises the matching Python
+exception with the library's own message. ``index.py`` never touches a status code.
 
 ctypes releases the GIL around every foreign call, so queries run in parallel from Python
 threads. The error message is per OS thread in libann, and a Python thread is an OS thread,
@@ -13,7 +13,6 @@ so :func:`call` reads it right after the failing call, on the same thread, race-
 from __future__ import annotations
 
 import ctypes
-import os
 from ctypes import (
     POINTER,
     c_bool,
@@ -26,10 +25,9 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from pathlib import Path
-from typing import Callable, Dict, List, NoReturn, Optional, Tuple, Type
+from typing import Callable, Dict, List, NamedTuple, NoReturn, Tuple, Type
 
-from . import _locate
+from . import _loader
 
 #: The ABI this binding was written against (``ANN_ABI_VERSION`` in ``include/ann.h``).
 EXPECTED_ABI = 1
@@ -90,6 +88,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
     "ann_new": (_status, [c_uint32, _metric, POINTER(_handle)]),
     "ann_free": (None, [_handle]),
     "ann_add_item": (_status, [_handle, c_uint64, _floats]),
+    "ann_add_item_packed": (_status, [_handle, c_uint64, _u64s, c_size_t]),
     "ann_set_seed": (_status, [_handle, c_uint64]),
     "ann_build": (_status, [_handle, c_int32, c_int32]),
     "ann_unbuild": (_status, [_handle]),
@@ -103,6 +102,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
     "ann_verify": (_status, [_handle]),
     # access
     "ann_get_item_vector": (_status, [_handle, c_uint64, _floats]),
+    "ann_get_item_packed": (_status, [_handle, c_uint64, _u64s, c_size_t, POINTER(c_size_t)]),
     "ann_get_distance": (_status, [_handle, c_uint64, c_uint64, _floats]),
     "ann_get_n_items": (_status, [_handle, _u64s]),
     "ann_get_n_trees": (_status, [_handle, POINTER(c_uint32)]),
@@ -115,6 +115,10 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
         _status,
         [_handle, c_uint64, c_size_t, c_int64, _u64s, _floats, POINTER(c_size_t)],
     ),
+    "ann_get_nns_packed": (
+        _status,
+        [_handle, _u64s, c_size_t, c_size_t, c_int64, _u64s, _floats, POINTER(c_size_t)],
+    ),
     "ann_get_nns_batch": (
         _status,
         [_handle, _floats, c_size_t, c_size_t, c_int64, c_int32, _u64s, _floats, POINTER(c_size_t)],
@@ -122,73 +126,14 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
 }
 
 
-def _how_to_fix() -> str:
-    return (
-        f"build it with `{_locate.BUILD_COMMAND}` in the ann repository, "
-        f"or set ANN_LIB to the path of {_locate.LIBRARY_NAME}"
-    )
-
-
-def _candidates() -> List[Path]:
-    """Where to look, in order: ANN_LIB, the packaged copy, the recorded and the enclosing checkout."""
-    explicit = os.environ.get("ANN_LIB")
-    if explicit:
-        # An explicit choice is never second-guessed: it loads or the import fails.
-        return [Path(explicit)]
-    package_dir = Path(__file__).resolve().parent
-    found = [package_dir / _locate.LIBRARY_NAME]
-    recorded: Tuple[Optional[str], Optional[str]] = (None, None)  # the repo and target at install
-    try:
-        from ._build_info import CARGO_TARGET_DIR, REPO_ROOT  # written by setup.py
-
-        recorded = (REPO_ROOT, CARGO_TARGET_DIR)
-    except ImportError:  # running from the source tree
-        pass
-    if recorded[0]:
-        found += _locate.built_libraries(Path(recorded[0]), recorded[1])
-    found += _locate.built_libraries(_locate.source_checkout(package_dir))
-    return [path for path in found if path.is_file()]
-
-
-def _open_library() -> Tuple[ctypes.CDLL, Path]:
-    """Loads the first library found, declares every signature, and checks the ABI."""
-    candidates = _candidates()
-    if not candidates:
-        raise ImportError(f"ann: cannot find the native library {_locate.LIBRARY_NAME}; {_how_to_fix()}")
-    path = candidates[0]
-    try:
-        lib = ctypes.CDLL(str(path))
-    except OSError as e:
-        raise ImportError(f"ann: cannot load {path}: {e}; {_how_to_fix()}") from e
-
-    # The ABI first: a library of another ABI may lack functions, and this is the real reason.
-    if not hasattr(lib, "ann_abi_version"):
-        raise ImportError(f"ann: {path} is not libann (it has no ann_abi_version); {_how_to_fix()}")
-    lib.ann_abi_version.restype, lib.ann_abi_version.argtypes = c_uint32, []
-    abi = lib.ann_abi_version()
-    if abi != EXPECTED_ABI:
-        raise ImportError(
-            f"ann: {path} has ABI version {abi}, but this Python package needs ABI {EXPECTED_ABI}; "
-            f"install the matching package or rebuild the library ({_how_to_fix()})"
-        )
-
-    missing = [name for name in _SIGNATURES if not hasattr(lib, name)]
-    if missing:
-        raise ImportError(
-            f"ann: {path} lacks {', '.join(missing)}: it is older than this Python package; "
-            f"rebuild it ({_how_to_fix()})"
-        )
-    for name, (restype, argtypes) in _SIGNATURES.items():
-        func = getattr(lib, name)
-        func.restype = restype
-        func.argtypes = argtypes
-    return lib, path
-
-
-lib, library_path = _open_library()
+lib, library_path = _loader.open_library(_SIGNATURES, EXPECTED_ABI)
 
 #: The library's own version string, e.g. "0.1.0".
 library_version: str = lib.ann_version().decode()
+
+#: The ABI version of the library actually loaded (equal to :data:`EXPECTED_ABI`, or the
+#: import would have failed).
+abi_version: int = lib.ann_abi_version()
 
 
 def last_error_message() -> str:
@@ -199,60 +144,74 @@ def last_error_message() -> str:
     return buf.value.decode("utf-8", "replace")
 
 
-#: Python exception per status. INVALID_ARGUMENT is chosen by the caller: an id that was never
-#: added is an IndexError, as in Annoy, while a NaN in a vector is a ValueError.
+#: Python exception per status. INVALID_ARGUMENT and INVALID_STATE are chosen by the caller:
+#: an id never added is an IndexError, as in Annoy, a NaN in a vector a ValueError, and a bad
+#: path an OSError; the wrong state is Annoy's plain Exception, but OSError for ``save``.
 _EXCEPTIONS: Dict[int, Type[BaseException]] = {
-    STATUS_INVALID_STATE: Exception,  # Annoy raises plain Exception for wrong state
     STATUS_IO: OSError,
     STATUS_CORRUPT_FILE: OSError,
     STATUS_OUT_OF_MEMORY: MemoryError,
 }
 
 
-def raise_status(
-    status: int, invalid_argument: Type[BaseException] = ValueError, context: str = ""
-) -> NoReturn:
+class Errors(NamedTuple):
+    """How one call reports failures: the exception types Annoy raises in its place, and
+    Annoy's own message for the wrong state, which then starts the library's message."""
+
+    invalid_argument: Type[BaseException] = ValueError
+    invalid_state: Type[BaseException] = Exception
+    state_message: str = ""
+    context: str = ""  # starts the message whatever the status
+
+
+DEFAULT_ERRORS = Errors()
+#: For functions taking a path: Annoy reports a path it cannot use ("", a directory) as OSError.
+PATH_ERRORS = Errors(invalid_argument=OSError)
+
+
+def raise_status(status: int, errors: Errors = DEFAULT_ERRORS) -> NoReturn:
     """Raises the exception for a failed call, carrying the library's message.
 
     The status name is kept on the exception as ``ann_status`` for callers that want it.
     """
     message = last_error_message()
-    if context:
-        message = f"{context}: {message}"
     if status == STATUS_INVALID_ARGUMENT:
-        cls = invalid_argument
+        cls = errors.invalid_argument
+    elif status == STATUS_INVALID_STATE:
+        cls = errors.invalid_state
+        if errors.state_message:
+            message = f"{errors.state_message}: {message}"
     else:
         cls = _EXCEPTIONS.get(status, RuntimeError)  # NULL pointer, panic: a bug, not user error
+    if errors.context:
+        message = f"{errors.context}: {message}"
     error = cls(message)
     error.ann_status = lib.ann_status_name(status).decode()  # type: ignore[attr-defined]
     raise error
 
 
-def call(
-    func: Callable[..., int],
-    *args: object,
-    invalid_argument: Type[BaseException] = ValueError,
-    context: str = "",
-) -> None:
+def call(func: Callable[..., int], *args: object, errors: Errors = DEFAULT_ERRORS) -> None:
     """Calls a C function returning ``ann_status`` and raises unless it succeeded."""
     status = func(*args)
     if status != STATUS_OK:
-        raise_status(status, invalid_argument, context)
+        raise_status(status, errors)
 
 
-def call_new(func: Callable[..., int], *args: object, context: str = "") -> int:
+def call_new(func: Callable[..., int], *args: object, errors: Errors = DEFAULT_ERRORS) -> int:
     """Calls a C function whose last argument is an ``ann_index **`` output and returns the
     new handle, which the caller then owns (``ann_free``)."""
     handle = c_void_p()
-    call(func, *args, ctypes.byref(handle), context=context)
+    call(func, *args, ctypes.byref(handle), errors=errors)
     assert handle.value is not None, "libann reported success without a handle"
     return handle.value
 
 
 def metric_code(name: str) -> int:
     """The metric code for ``name`` ("cosine" is angular); Annoy's ValueError if unknown."""
+    if "\0" in name:
+        raise ValueError("embedded null character")  # as Annoy; C would read up to the NUL
     out = c_uint32()
-    call(lib.ann_metric_from_name, name.encode(), ctypes.byref(out), context="No such metric")
+    call(lib.ann_metric_from_name, name.encode(), ctypes.byref(out), errors=Errors(context="No such metric"))
     return out.value
 
 

@@ -1,50 +1,57 @@
 """``AnnoyIndex``: Annoy's Python API, semantics and exceptions, over libann.
 
 Annoy code runs unchanged: same method names, keyword names, return values and exception
-types. On top of that: an index can be closed (or used as a context manager), queried in
-batches on several threads, pickled, and loaded from both ann's self-describing files and
-Annoy's header-less files.
+types (``_args`` parses arguments as Annoy does). On top of that: an index can be closed (or
+used as a context manager), queried in batches on several threads, pickled, loaded from both
+ann's self-describing files and Annoy's header-less files, and fed packed hamming bits.
 """
 
 from __future__ import annotations
 
-import array
-import ctypes
 import enum
 import functools
 import operator
 import os
-import tempfile
 import warnings
-from ctypes import POINTER, byref, c_float, c_size_t, c_uint32, c_uint64
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
+from ctypes import byref, c_float, c_size_t, c_uint32, c_uint64
+from typing import Any, Callable, List, Optional, Tuple, Type, Union
 
-from . import _native
-from ._native import call, lib
+from . import _args, _native, _pickling
+from ._args import PathLike, Vector
+from ._fileinfo import file_info
+from ._native import PATH_ERRORS, Errors, call, lib
 from ._sync import SharedLock
 
-try:
-    import numpy as _np
-except ImportError:  # numpy is optional: lists work everywhere
-    _np = None  # type: ignore[assignment]
+_NOT_IMPORTED: Any = object()
+#: numpy, for batch queries: imported by the first one (see ``_args.import_numpy``); None
+#: (numpy missing) makes them return lists.
+_np: Any = _NOT_IMPORTED
 
-PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-Vector = Sequence[float]
 NnsResult = Union[List[int], Tuple[List[int], List[float]]]
 
 _FUTURE_WARNING = (
     "The default argument for metric will be removed in future version of Annoy. "
     "Please pass metric='angular' explicitly."
 )
-_U32_MAX = 2**32 - 1
+_INT_MAX = 2**31 - 1
 _U64_MAX = 2**64 - 1
-_I32 = (-(2**31), 2**31 - 1)
-_I64_MAX = 2**63 - 1
-_SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
-_FLOATS = POINTER(c_float)
-_U64S = POINTER(c_uint64)
-_SIZES = POINTER(c_size_t)
-_KIND_NAMES = {_native.FILE_UNKNOWN: "unknown", _native.FILE_NATIVE: "native", _native.FILE_ANNOY: "annoy"}
+
+#: ``save`` and ``save_annoy``: Annoy raises OSError for every failure, even "not built".
+_SAVE_ERRORS = Errors(
+    invalid_argument=OSError,
+    invalid_state=OSError,
+    state_message="You can't save an index that hasn't been built",
+)
+
+
+class _Omitted:
+    """The default of ``metric``: distinct from an explicit None, which Annoy rejects."""
+
+    def __repr__(self) -> str:
+        return "'angular' (with Annoy's FutureWarning)"
+
+
+_METRIC_OMITTED: Any = _Omitted()
 
 
 class _State(enum.Enum):
@@ -55,96 +62,16 @@ class _State(enum.Enum):
     MAPPED = "mapped"  # read-only file mapping (load, save, or a finished on_disk_build)
 
 
-class FileInfo(NamedTuple):
-    """What :func:`file_info` reads from a file's first bytes, without loading it."""
-
-    kind: str  # "native" (ann header), "annoy" (header-less Annoy body) or "unknown"
-    format_version: int
-    metric: Optional[str]
-    dim: int
-    node_size: int
-    n_trees: int
-    n_items: int
-    n_nodes: int
-    seed: int
-    file_size: int
+def _type_name(value: object) -> str:
+    """The type name CPython's argument parser puts in its messages."""
+    return "None" if value is None else type(value).__name__
 
 
-def file_info(fn: PathLike) -> FileInfo:
-    """Describes an index file: its kind and, for native files, metric, dim and counts.
-
-    Only native files describe themselves. A header-less Annoy file is recognised by size
-    alone, so its metric and dim are unknown (None, 0) and must come from the caller.
-    """
-    summary = _native.FileSummary()
-    call(lib.ann_file_info, _path_arg(fn), byref(summary))
-    native = summary.kind == _native.FILE_NATIVE
-    return FileInfo(
-        kind=_KIND_NAMES.get(summary.kind, "unknown"),
-        format_version=summary.format_version,
-        metric=_native.metric_name(summary.metric) if native else None,
-        dim=summary.dim,
-        node_size=summary.node_size,
-        n_trees=summary.n_trees,
-        n_items=summary.n_items,
-        n_nodes=summary.n_nodes,
-        seed=summary.seed,
-        file_size=summary.file_size,
-    )
-
-
-def _int_arg(value: Any, name: str, low: int, high: int) -> int:
-    """An integer argument checked against its C type's range: ctypes would silently wrap it."""
-    value = operator.index(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _path_arg(fn: PathLike) -> bytes:
-    """A path as the NUL-terminated bytes C expects (ctypes would silently cut at a NUL)."""
-    path = os.fsencode(fn)
-    if b"\0" in path:
-        raise ValueError(f"path {fn!r} contains a NUL byte")
-    return path
-
-
-def _vector_arg(vector: Vector, f: int) -> Any:
-    """``vector`` as ``f`` contiguous float32 values, in a form ctypes passes as ``float *``.
-
-    Any sequence is accepted, as in Annoy. Lists and tuples go through ``array.array``,
-    their fastest route to float32. Anything else (numpy arrays of any dtype, ...) goes
-    through numpy when it is installed.
-    """
-    length = len(vector)
-    if length != f:
-        raise IndexError(f"Vector has wrong length (expected {f}, got {length})")
-    if _np is not None and not isinstance(vector, (list, tuple)):
-        values = _np.ascontiguousarray(vector, dtype=_np.float32)
-        if values.shape != (f,):
-            raise IndexError(f"Vector has wrong length (expected {f}, got shape {values.shape})")
-        return values.ctypes.data_as(_FLOATS)  # the pointer keeps the array alive
-    return (c_float * f).from_buffer(array.array("f", vector))  # keeps the array alive too
-
-
-def _matrix_arg(vectors: Any, f: int) -> Tuple[Any, int]:
-    """A batch of query vectors as one row-major float32 block, and the number of rows."""
-    if _np is not None:
-        matrix = _np.ascontiguousarray(vectors, dtype=_np.float32)
-        if matrix.ndim == 1 and matrix.size == 0:
-            matrix = matrix.reshape(0, f)
-        if matrix.ndim != 2:
-            raise ValueError(f"expected a 2-D matrix of shape (n_queries, {f}), got shape {matrix.shape}")
-        if matrix.shape[1] != f:
-            raise IndexError(f"Vector has wrong length (expected {f}, got {matrix.shape[1]})")
-        return matrix.ctypes.data_as(_FLOATS), matrix.shape[0]
-    rows = list(vectors)
-    block = (c_float * (len(rows) * f))()
-    for r, row in enumerate(rows):
-        if len(row) != f:
-            raise IndexError(f"Vector has wrong length (expected {f}, got {len(row)})")
-        block[r * f : (r + 1) * f] = [float(x) for x in row]
-    return block, len(rows)
+def _batch_numpy() -> Any:
+    global _np
+    if _np is _NOT_IMPORTED:
+        _np = _args.import_numpy()
+    return _np
 
 
 class AnnoyIndex:
@@ -154,14 +81,17 @@ class AnnoyIndex:
     "angular" (alias "cosine"), "euclidean", "manhattan", "dot", "hamming".
     """
 
-    def __init__(self, f: int, metric: Optional[str] = None) -> None:
+    def __init__(self, f: int, metric: str = _METRIC_OMITTED) -> None:
         self._handle: Optional[int] = None  # set last, so __del__ copes with a failed __init__
-        if metric is None:
+        f = _args.c_int(f)
+        if metric is _METRIC_OMITTED:
             warnings.warn(_FUTURE_WARNING, FutureWarning, stacklevel=2)
             metric = "angular"
         if not isinstance(metric, str):
-            raise TypeError(f"metric must be a str, not {type(metric).__name__}")
-        self._f = _int_arg(f, "f", 0, _U32_MAX)
+            raise TypeError(f"argument 2 must be str, not {_type_name(metric)}")
+        if f < 0:
+            raise ValueError(f"f must be at least 1, got {f}")
+        self._f = f
         self._metric_code = _native.metric_code(metric)
         self._metric = _native.metric_name(self._metric_code)
         self._lock = SharedLock()
@@ -230,42 +160,72 @@ class AnnoyIndex:
         self._state = _State.MAPPED
         self._path, self._kind, self._prefault = os.path.abspath(os.fsdecode(path)), kind, prefault
 
+    def _add_errors(self) -> Errors:
+        """Adding to a loaded index gets Annoy's message; adding to a built one is ann's own error."""
+        loaded = self._state is _State.MAPPED
+        return Errors(state_message="You can't add an item to a loaded index" if loaded else "")
+
     # -- building ----------------------------------------------------------------------
 
     def add_item(self, i: int, vector: Vector) -> None:
         """Adds (or replaces) item ``i``. Ids are dense: ``get_n_items()`` becomes ``max id + 1``."""
-        i = operator.index(i)
+        i = _args.c_int(i)
         if i < 0:
             raise IndexError("Item index can not be negative")
-        i = _int_arg(i, "i", 0, _U64_MAX)
-        values = _vector_arg(vector, self._f)
+        values = _args.vector(vector, self._f)
         with self._lock.exclusive:
-            call(lib.ann_add_item, self._live(), i, values)
+            call(lib.ann_add_item, self._live(), i, values, errors=self._add_errors())
+
+    def add_item_bits(self, i: int, words: Any) -> None:
+        """Hamming only: adds item ``i`` from ``ceil(f / 64)`` packed 64-bit words, bit ``j``
+        of word ``k`` being bit ``64 * k + j`` (a uint64 numpy array or a sequence of ints).
+        Bits past ``f`` must be 0."""
+        i = _args.c_int(i)
+        if i < 0:
+            raise IndexError("Item index can not be negative")
+        count = _args.n_words(self._f)
+        packed = _args.words(words, count)
+        with self._lock.exclusive:
+            call(lib.ann_add_item_packed, self._live(), i, packed, count, errors=self._add_errors())
 
     def set_seed(self, seed: int, /) -> None:
         """Seeds the next build: one seed gives the same index whatever ``n_jobs`` is.
 
-        Negative seeds wrap to 64 bits, as Annoy's C++ conversion does.
+        Any 64-bit seed is accepted (Annoy takes a C int); negative seeds wrap to 64 bits.
         """
-        seed = _int_arg(seed, "seed", -(2**63), _U64_MAX) & _U64_MAX
+        seed = operator.index(seed)
+        if not -(2**63) <= seed <= _U64_MAX:
+            raise _args.IntegerOverflow(f"seed must be between -2**63 and 2**64 - 1, got {seed}")
         with self._lock.exclusive:
-            call(lib.ann_set_seed, self._live(), seed)
+            call(lib.ann_set_seed, self._live(), seed & _U64_MAX)
+
+    def get_seed(self) -> int:
+        """The seed the next build uses or, for a loaded index, the one it was built with."""
+        out = c_uint64()
+        with self._lock.shared:
+            call(lib.ann_get_seed, self._live(), byref(out))
+        return out.value
 
     def verbose(self, v: bool, /) -> bool:
         """Accepted for Annoy compatibility; libann reports problems through exceptions instead."""
-        self._verbose = bool(v)
+        self._verbose = _args.flag(v)
         return True
 
     def build(self, n_trees: int, n_jobs: int = -1) -> bool:
         """Builds ``n_trees`` trees (-1: until the index has 2x as many nodes as items) on
         ``n_jobs`` threads (-1: all cores). After ``on_disk_build`` the index maps its file."""
-        n_trees = _int_arg(n_trees, "n_trees", *_I32)
-        n_jobs = _int_arg(n_jobs, "n_jobs", *_I32)
+        n_trees, n_jobs = _args.c_int(n_trees), _args.c_int(n_jobs)
         with self._lock.exclusive:
             handle = self._live()
             on_disk = self._state is _State.ADDING and self._path is not None
+            errors = Errors(
+                state_message={
+                    _State.BUILT: "You can't build a built index",
+                    _State.MAPPED: "You can't build a loaded index",
+                }.get(self._state, "")
+            )
             try:
-                call(lib.ann_build, handle, n_trees, n_jobs)
+                call(lib.ann_build, handle, n_trees, n_jobs, errors=errors)
             except OSError:
                 if on_disk:  # libann resets an index whose on-disk file could not be finished
                     self._state, self._path, self._kind = _State.ADDING, None, None
@@ -276,16 +236,18 @@ class AnnoyIndex:
     def unbuild(self) -> bool:
         """Drops the trees, keeping the items, so more can be added before building again."""
         with self._lock.exclusive:
-            call(lib.ann_unbuild, self._live())
+            call(
+                lib.ann_unbuild, self._live(), errors=Errors(state_message="You can't unbuild a loaded index")
+            )
             self._state = _State.ADDING
         return True
 
     def on_disk_build(self, fn: PathLike) -> bool:
         """Builds into file ``fn`` instead of memory (for indexes larger than RAM); call
-        before adding items or building. ``build`` then finishes and maps the file."""
-        path = _path_arg(fn)
+        before building. ``build`` then finishes and maps the file."""
+        path = _args.path(fn)
         with self._lock.exclusive:
-            call(lib.ann_on_disk_build, self._live(), path)
+            call(lib.ann_on_disk_build, self._live(), path, errors=PATH_ERRORS)
             self._path, self._kind = os.path.abspath(os.fsdecode(path)), "native"
         return True
 
@@ -294,25 +256,37 @@ class AnnoyIndex:
     def save(self, fn: PathLike, prefault: bool = False) -> bool:
         """Saves the built index to ``fn`` (atomically) and, as Annoy does, then maps that
         file: the heap copy is freed and no more items can be added."""
-        path = _path_arg(fn)
+        path, prefault = _args.path(fn), _args.byte_flag(prefault)
         with self._lock.exclusive:
-            call(lib.ann_save, self._live(), path)
-            handle = _native.call_new(lib.ann_load, path, bool(prefault))
-            self._adopt_mapping(handle, path, "native", bool(prefault))
+            call(lib.ann_save, self._live(), path, errors=_SAVE_ERRORS)
+            handle = _native.call_new(lib.ann_load, path, prefault, errors=PATH_ERRORS)
+            self._adopt_mapping(handle, path, "native", prefault)
         return True
 
     def save_annoy(self, fn: PathLike) -> bool:
         """Writes the header-less form that Annoy 1.17.3 loads. The index itself is unchanged."""
-        path = _path_arg(fn)
+        path = _args.path(fn)
         with self._lock.shared:
-            call(lib.ann_save_annoy, self._live(), path)
+            call(lib.ann_save_annoy, self._live(), path, errors=_SAVE_ERRORS)
         return True
 
     def load(self, fn: PathLike, prefault: bool = False) -> bool:
         """Memory-maps ``fn``: an ann file (whose metric and dim must match this index) or a
         header-less Annoy file (read with this index's metric and dim). Replaces whatever
         the index held; on failure the index is left as it was."""
-        self._load(_path_arg(fn), bool(prefault))
+        self._load(_args.path(fn), _args.byte_flag(prefault))
+        return True
+
+    def load_annoy(self, fn: PathLike, prefault: bool = False) -> bool:
+        """Memory-maps ``fn`` as a header-less Annoy 1.17.3 file with this index's f and
+        metric, whatever its first bytes are (``load`` tells the two kinds apart itself)."""
+        path, prefault = _args.path(fn), _args.byte_flag(prefault)
+        with self._lock.exclusive:
+            self._live()
+            handle = _native.call_new(
+                lib.ann_load_annoy, path, self._f, self._metric_code, prefault, errors=PATH_ERRORS
+            )
+            self._adopt_mapping(handle, path, "annoy", prefault)
         return True
 
     def _load(self, path: bytes, prefault: bool, expected_kind: Optional[str] = None) -> None:
@@ -323,13 +297,16 @@ class AnnoyIndex:
             kind = file_info(path).kind
             if expected_kind is not None and kind != expected_kind:
                 raise OSError(
-                    f"{name} changed since the index was pickled: it was {expected_kind!r}, it is now {kind!r}"
+                    f"{name} changed since the index was pickled: "
+                    f"it was {expected_kind!r}, it is now {kind!r}"
                 )
             if kind == "native":
-                handle = _native.call_new(lib.ann_load, path, prefault)
+                handle = _native.call_new(lib.ann_load, path, prefault, errors=PATH_ERRORS)
                 self._check_loaded(handle, name)
             elif kind == "annoy":
-                handle = _native.call_new(lib.ann_load_annoy, path, self._f, self._metric_code, prefault)
+                handle = _native.call_new(
+                    lib.ann_load_annoy, path, self._f, self._metric_code, prefault, errors=PATH_ERRORS
+                )
             else:
                 raise OSError(
                     f"{name} is not an index: it is empty or its size is not a multiple of 4, "
@@ -376,9 +353,8 @@ class AnnoyIndex:
         call(lib.ann_get_n_items, handle, byref(out))
         return out.value
 
-    def _item_arg(self, handle: int, i: Any) -> int:
-        """Annoy's id checks for reads, with Annoy's messages."""
-        i = operator.index(i)
+    def _check_item(self, handle: int, i: int) -> int:
+        """Annoy's id checks for reads, with Annoy's messages (``i`` is already a C int)."""
         if i < 0:
             raise IndexError("Item index can not be negative")
         if i >= self._n_items(handle):
@@ -399,54 +375,63 @@ class AnnoyIndex:
 
     def get_item_vector(self, i: int, /) -> List[float]:
         """Item ``i``'s vector (0.0/1.0 values for hamming). IndexError for an id never added."""
+        i = _args.c_int(i)
         out = (c_float * self._f)()
         with self._lock.shared:
             handle = self._live()
-            call(lib.ann_get_item_vector, handle, self._item_arg(handle, i), out, invalid_argument=IndexError)
+            call(lib.ann_get_item_vector, handle, self._check_item(handle, i), out, errors=Errors(IndexError))
         return out[:]
+
+    def get_item_bits(self, i: int, /) -> List[int]:
+        """Hamming only: item ``i`` as ``ceil(f / 64)`` packed 64-bit words (see ``add_item_bits``)."""
+        i = _args.c_int(i)
+        out = (c_uint64 * _args.n_words(self._f))()
+        count = c_size_t()
+        # For hamming, the only invalid argument left is a hole; otherwise it is the metric.
+        errors = Errors(IndexError if self._metric == "hamming" else ValueError)
+        with self._lock.shared:
+            handle = self._live()
+            i = self._check_item(handle, i)
+            call(lib.ann_get_item_packed, handle, i, out, len(out), byref(count), errors=errors)
+        return out[: count.value]
 
     def get_distance(self, i: int, j: int, /) -> float:
         """The distance between items ``i`` and ``j``, as a query would report it."""
+        i, j = _args.c_int(i), _args.c_int(j)
         out = c_float()
         with self._lock.shared:
             handle = self._live()
-            i, j = self._item_arg(handle, i), self._item_arg(handle, j)
-            call(lib.ann_get_distance, handle, i, j, byref(out), invalid_argument=IndexError)
+            i, j = self._check_item(handle, i), self._check_item(handle, j)
+            call(lib.ann_get_distance, handle, i, j, byref(out), errors=Errors(IndexError))
         return out.value
 
     # -- queries -----------------------------------------------------------------------
 
     def _nns(
         self,
-        func: Any,
+        func: Callable[..., int],
         query_arg: Callable[[int], Any],
         n: int,
         search_k: int,
         include_distances: bool,
         invalid_argument: Type[BaseException],
     ) -> NnsResult:
-        """One query through ``func`` (``ann_get_nns`` or ``ann_get_nns_by_item``), whose
-        query argument ``query_arg(handle)`` gives: it may need the handle to check an id."""
-        n = _int_arg(n, "n", 0, _SIZE_MAX)
-        search_k = _int_arg(search_k, "search_k", -1, _I64_MAX)
+        """One query through ``func(handle, query, n, search_k, ids, distances, count)``.
+
+        Arguments are already parsed as C ints; ``query_arg(handle)`` gives the query and
+        may check an id, which Annoy does before anything else fails.
+        """
         count = c_size_t()
         with self._lock.shared:
             handle = self._live()
             query = query_arg(handle)
+            n = _args.bounded(n, "n", 0, _INT_MAX)
+            search_k = _args.bounded(search_k, "search_k", -1, _INT_MAX)
             width = min(n, self._n_items(handle))  # never more results than item slots
             ids = (c_uint64 * width)()
             distances = (c_float * width)() if include_distances else None
-            call(
-                func,
-                handle,
-                query,
-                width,
-                search_k,
-                ids,
-                distances,
-                byref(count),
-                invalid_argument=invalid_argument,
-            )
+            args = (handle, query, width, search_k, ids, distances, byref(count))
+            call(func, *args, errors=Errors(invalid_argument))
         found = count.value
         if include_distances:
             return ids[:found], distances[:found]  # type: ignore[index]
@@ -460,15 +445,31 @@ class AnnoyIndex:
         ``search_k`` candidates are inspected (-1: ``n * n_trees``); more is slower and better.
         An id never added is an IndexError.
         """
-        item = functools.partial(self._item_arg, i=i)  # checked under the lock, with the handle
-        return self._nns(lib.ann_get_nns_by_item, item, n, search_k, include_distances, IndexError)
+        i, n, search_k = _args.c_int(i), _args.c_int(n), _args.c_int(search_k)
+        include = _args.flag(include_distances)
+        item = functools.partial(self._check_item, i=i)  # checked under the lock, with the handle
+        return self._nns(lib.ann_get_nns_by_item, item, n, search_k, include, IndexError)
 
     def get_nns_by_vector(
         self, vector: Vector, n: int, search_k: int = -1, include_distances: bool = False
     ) -> NnsResult:
         """The ``n`` items nearest to ``vector``; ``(ids, distances)`` if ``include_distances``."""
-        values = _vector_arg(vector, self._f)
-        return self._nns(lib.ann_get_nns, lambda handle: values, n, search_k, include_distances, ValueError)
+        n, search_k, include = _args.c_int(n), _args.c_int(search_k), _args.flag(include_distances)
+        values = _args.vector(vector, self._f)
+        return self._nns(lib.ann_get_nns, lambda handle: values, n, search_k, include, ValueError)
+
+    def get_nns_by_bits(
+        self, words: Any, n: int, search_k: int = -1, include_distances: bool = False
+    ) -> NnsResult:
+        """Hamming only: ``get_nns_by_vector`` for a query of packed words (see ``add_item_bits``)."""
+        n, search_k, include = _args.c_int(n), _args.c_int(search_k), _args.flag(include_distances)
+        count = _args.n_words(self._f)
+        packed = _args.words(words, count)
+
+        def query(handle: int, _query: Any, *rest: Any) -> int:
+            return lib.ann_get_nns_packed(handle, packed, count, *rest)
+
+        return self._nns(query, lambda handle: None, n, search_k, include, ValueError)
 
     def get_nns_by_vectors(
         self,
@@ -484,21 +485,23 @@ class AnnoyIndex:
         query found fewer items, and a float32 distance array with NaN there. Without numpy:
         a list of id lists (and of distance lists), each as long as its query's results.
         """
-        n = _int_arg(n, "n", 0, _SIZE_MAX)
-        search_k = _int_arg(search_k, "search_k", -1, _I64_MAX)
-        n_threads = _int_arg(n_threads, "n_threads", *_I32)
-        matrix, n_queries = _matrix_arg(vectors, self._f)
+        n = _args.bounded(n, "n", 0, _INT_MAX)
+        search_k = _args.bounded(search_k, "search_k", -1, _INT_MAX)
+        n_threads = _args.c_int(n_threads)
+        include_distances = _args.flag(include_distances)
+        np = _batch_numpy()
+        matrix, n_queries = _args.matrix(vectors, self._f, np)
         with self._lock.shared:
             handle = self._live()
             width = min(n, self._n_items(handle))
-            if _np is not None:
-                ids = _np.empty((n_queries, width), dtype=_np.uint64)
-                distances = _np.empty((n_queries, width), dtype=_np.float32) if include_distances else None
-                counts = _np.empty(n_queries, dtype=_np.uintp)
+            if np is not None:
+                ids = np.empty((n_queries, width), dtype=np.uint64)
+                distances = np.empty((n_queries, width), dtype=np.float32) if include_distances else None
+                counts = np.empty(n_queries, dtype=np.uintp)
                 pointers = (
-                    ids.ctypes.data_as(_U64S),
-                    distances.ctypes.data_as(_FLOATS) if distances is not None else None,
-                    counts.ctypes.data_as(_SIZES),
+                    ids.ctypes.data_as(_args.U64S),
+                    distances.ctypes.data_as(_args.FLOATS) if distances is not None else None,
+                    counts.ctypes.data_as(_args.SIZES),
                 )
             else:
                 ids = (c_uint64 * (n_queries * width))()
@@ -506,8 +509,8 @@ class AnnoyIndex:
                 counts = (c_size_t * n_queries)()
                 pointers = (ids, distances, counts)
             call(lib.ann_get_nns_batch, handle, matrix, n_queries, width, search_k, n_threads, *pointers)
-        if _np is not None:
-            ids = ids.view(_np.int64)  # the C marker UINT64_MAX reads as -1
+        if np is not None:
+            ids = ids.view(np.int64)  # the C marker UINT64_MAX reads as -1
             return (ids, distances) if include_distances else ids
         id_rows = [ids[q * width : q * width + counts[q]] for q in range(n_queries)]
         if not include_distances:
@@ -521,61 +524,15 @@ class AnnoyIndex:
         built index as its file bytes, an unbuilt one as its items and seed."""
         with self._lock.shared:
             handle = self._live()
-            state: Dict[str, Any] = {"f": self._f, "metric": self._metric, "verbose": self._verbose}
+            state = {"f": self._f, "metric": self._metric, "verbose": self._verbose}
             if self._state is _State.MAPPED and self._path is not None:
                 state.update(form="file", path=self._path, kind=self._kind, prefault=self._prefault)
             elif self._state is not _State.ADDING:
-                state.update(form="bytes", data=self._file_bytes(handle))
+                state.update(form="bytes", data=_pickling.file_bytes(handle))
             else:
-                state.update(form="items", **self._items(handle))
-        return _restore, (type(self), state)
-
-    def _file_bytes(self, handle: int) -> bytes:
-        with tempfile.TemporaryDirectory(prefix="ann-pickle-") as directory:
-            path = os.path.join(directory, "index.ann")
-            call(lib.ann_save, handle, os.fsencode(path))
-            with open(path, "rb") as file:
-                return file.read()
-
-    def _items(self, handle: int) -> Dict[str, Any]:
-        """Every added item (holes skipped) as ids plus one float32 block, and the seed."""
-        vector = (c_float * self._f)()
-        ids, blocks = [], []
-        for i in range(self._n_items(handle)):
-            status = lib.ann_get_item_vector(handle, i, vector)
-            if status == _native.STATUS_INVALID_ARGUMENT:
-                continue  # a hole: an id never added
-            if status != _native.STATUS_OK:
-                _native.raise_status(status)
-            ids.append(i)
-            blocks.append(bytes(vector))
-        seed = c_uint64()
-        call(lib.ann_get_seed, handle, byref(seed))
-        return {"ids": ids, "vectors": b"".join(blocks), "seed": seed.value}
+                state.update(form="items", **_pickling.items(handle, self._f, self._n_items(handle)))
+        return _pickling.restore, (type(self), state)
 
 
-def _restore(cls: Type[AnnoyIndex], state: Dict[str, Any]) -> AnnoyIndex:
-    """Rebuilds a pickled index (see ``AnnoyIndex.__reduce__``)."""
-    index = cls(state["f"], state["metric"])
-    index.verbose(state["verbose"])
-    form = state["form"]
-    if form == "file":
-        index._load(_path_arg(state["path"]), state["prefault"], expected_kind=state["kind"])
-    elif form == "bytes":
-        # The mapping outlives the unlinked file, so no temporary file is left behind.
-        descriptor, path = tempfile.mkstemp(prefix="ann-unpickle-", suffix=".ann")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(state["data"])
-            index.load(path)
-        finally:
-            os.unlink(path)
-        index._path = None  # in memory as far as anyone can tell: pickle it by value again
-    else:
-        index.set_seed(state["seed"])
-        vectors = array.array("f")
-        vectors.frombytes(state["vectors"])
-        f = index.f
-        for n, i in enumerate(state["ids"]):
-            index.add_item(i, vectors[n * f : (n + 1) * f])
-    return index
+#: Pickles made before ``_pickling`` existed name this function.
+_restore = _pickling.restore

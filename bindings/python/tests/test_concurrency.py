@@ -248,9 +248,8 @@ def test_context_manager_closes(data):
 
 
 def test_exceptions_inside_the_with_block_propagate_and_close():
-    with pytest.raises(KeyError):
-        with AnnoyIndex(2, "angular") as index:
-            raise KeyError("boom")
+    with pytest.raises(KeyError), AnnoyIndex(2, "angular") as index:
+        raise KeyError("boom")
     with pytest.raises(ValueError, match="closed"):
         index.get_n_items()
 

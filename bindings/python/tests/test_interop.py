@@ -57,7 +57,8 @@ def compare(metric, theirs, ours, queries):
     for i in range(0, N_ITEMS, 97):
         assert ours.get_item_vector(i) == pytest.approx(theirs.get_item_vector(i), rel=1e-6)
     print(
-        f"\n{metric}: {differing} of {2 * len(queries)} id lists differ by ties; max relative distance difference {worst:.2e}"
+        f"\n{metric}: {differing} of {2 * len(queries)} id lists differ by ties; "
+        f"max relative distance difference {worst:.2e}"
     )
     return differing, worst
 

@@ -1,0 +1,3 @@
+module github.com/ann-project/ann/bindings/go
+
+go 1.19

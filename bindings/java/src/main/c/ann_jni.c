@@ -1,0 +1,580 @@
+/*
+ * JNI glue between io.github.ann.Native and libann (include/ann.h).
+ *
+ * Why dlopen instead of linking with -lann: the Java side decides which libann to load
+ * (ANN_LIB, then a source checkout's target directory, then the installed library, as
+ * bindings/README.md requires), and a NEEDED entry would let the dynamic linker pick a copy
+ * on its own. So this file links against nothing but libc and libdl: Native.init() opens the
+ * chosen library and resolves every function into `api`, typed by the header itself.
+ *
+ * Rules kept by every function below:
+ *  - A failing status becomes a Java exception built by io.github.ann.Errors, with the
+ *    library's message read on this thread, in this same native call, right after the call
+ *    that failed (the message is thread-local in libann).
+ *  - Short, read-only inputs (one query, one vector) are pinned with
+ *    GetPrimitiveArrayCritical and released with JNI_ABORT (nothing to copy back). Inputs of
+ *    long calls (batch queries) are copied, so no array stays pinned while the GC waits.
+ *    No JNI function is called while an array is pinned.
+ *  - Outputs go to malloc'd buffers first and are copied into Java arrays only on success,
+ *    keeping libann's "outputs are written only on success" promise.
+ *  - Every JNI call that can fail is checked; on a pending exception the function returns
+ *    at once and Java sees that exception.
+ */
+
+#include <dlfcn.h>
+#include <jni.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ann.h"
+
+/* Every libann function the binding calls; the table below gets one typed slot per name. */
+#define ANN_FUNCTIONS(X)                                                                      \
+    X(ann_abi_version) X(ann_version) X(ann_last_error_message) X(ann_metric_name)            \
+    X(ann_metric_from_name) X(ann_new) X(ann_free) X(ann_add_item) X(ann_add_item_packed)     \
+    X(ann_set_seed) X(ann_build) X(ann_unbuild) X(ann_unload) X(ann_save) X(ann_save_annoy)   \
+    X(ann_load) X(ann_load_annoy) X(ann_on_disk_build) X(ann_verify) X(ann_file_info)         \
+    X(ann_get_item_vector) X(ann_get_item_packed) X(ann_get_distance) X(ann_get_n_items)      \
+    X(ann_get_n_trees) X(ann_get_dim) X(ann_get_metric) X(ann_get_seed) X(ann_get_nns)        \
+    X(ann_get_nns_by_item) X(ann_get_nns_packed) X(ann_get_nns_batch)
+
+#define DECLARE_SLOT(name) __typeof__(name) *name;
+/* Written once by init, during Native's class initialisation, then only read. */
+static struct {
+    void *library;
+    ANN_FUNCTIONS(DECLARE_SLOT)
+} api;
+
+/* io.github.ann.Errors and its factory, Throwable fromStatus(int, byte[], boolean). */
+static jclass errors_class;
+static jmethodID errors_from_status;
+
+static ann_index *handle(jlong pointer) { return (ann_index *)(intptr_t)pointer; }
+
+static void throw_named(JNIEnv *env, const char *class_name, const char *message) {
+    jclass cls = (*env)->FindClass(env, class_name);
+    if (cls != NULL) (*env)->ThrowNew(env, cls, message);
+}
+
+static void throw_oom(JNIEnv *env) {
+    throw_named(env, "java/lang/OutOfMemoryError", "ann_jni: malloc failed");
+}
+
+/*
+ * Throws the exception for `status`, with the message of the call that just failed on this
+ * thread. `checked_io` says whether the Java method declares IOException; if not, file
+ * errors arrive wrapped in UncheckedIOException.
+ */
+static void throw_status(JNIEnv *env, ann_status status, jboolean checked_io) {
+    size_t length = api.ann_last_error_message(NULL, 0);
+    char *message = malloc(length > 0 ? length : 1);
+    if (message == NULL) {
+        throw_oom(env);
+        return;
+    }
+    message[0] = '\0';
+    api.ann_last_error_message(message, length);
+    size_t text_length = strlen(message);
+    jbyteArray bytes = (*env)->NewByteArray(env, (jsize)text_length);
+    if (bytes != NULL)
+        (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)text_length, (const jbyte *)message);
+    free(message);
+    if (bytes == NULL) return;
+    jobject error = (*env)->CallStaticObjectMethod(env, errors_class, errors_from_status,
+                                                   (jint)status, bytes, checked_io);
+    if (!(*env)->ExceptionCheck(env) && error != NULL) (*env)->Throw(env, (jthrowable)error);
+}
+
+/* True on success; otherwise throws (unless an exception is already pending) and is false. */
+static int ok(JNIEnv *env, ann_status status, jboolean checked_io) {
+    if (status == ANN_STATUS_OK) return 1;
+    throw_status(env, status, checked_io);
+    return 0;
+}
+
+/* A NUL-terminated copy of a byte[] that Java ended with a 0 byte; NULL with an exception. */
+static char *c_string(JNIEnv *env, jbyteArray bytes) {
+    jsize length = (*env)->GetArrayLength(env, bytes);
+    if (length < 1) {
+        throw_named(env, "java/lang/IllegalArgumentException", "ann_jni: empty C string");
+        return NULL;
+    }
+    char *text = malloc((size_t)length);
+    if (text == NULL) {
+        throw_oom(env);
+        return NULL;
+    }
+    (*env)->GetByteArrayRegion(env, bytes, 0, length, (jbyte *)text);
+    if ((*env)->ExceptionCheck(env) || text[length - 1] != '\0') {
+        free(text);
+        if (!(*env)->ExceptionCheck(env))
+            throw_named(env, "java/lang/IllegalArgumentException", "ann_jni: unterminated C string");
+        return NULL;
+    }
+    return text;
+}
+
+static jstring java_string(JNIEnv *env, const char *text) {
+    return text == NULL ? NULL : (*env)->NewStringUTF(env, text);
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/*
+ * Opens the library at `path` (a file, or a bare SONAME for the system loader) and resolves
+ * every function. Returns NULL on success, or dlerror()'s text if the file could not be
+ * opened, so that Java can try the next place. A library that opens but is unusable (missing
+ * function, other ABI) throws UnsatisfiedLinkError: that is never a reason to look elsewhere.
+ */
+JNIEXPORT jstring JNICALL Java_io_github_ann_Native_init(JNIEnv *env, jclass cls, jbyteArray path) {
+    char *name = c_string(env, path);
+    if (name == NULL) return NULL;
+    void *library = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
+    free(name);
+    if (library == NULL) {
+        const char *reason = dlerror();
+        return java_string(env, reason != NULL ? reason : "dlopen failed");
+    }
+    char problem[256] = "";
+#define RESOLVE_SLOT(symbol)                                                                  \
+    if (problem[0] == '\0') {                                                                 \
+        void *address = dlsym(library, #symbol); /* memcpy: ISO C has no such cast */       \
+        memcpy(&api.symbol, &address, sizeof api.symbol);                                     \
+        if (address == NULL)                                                                  \
+            snprintf(problem, sizeof problem, "it has no function %s, so it is not libann",   \
+                     #symbol);                                                                \
+    }
+    ANN_FUNCTIONS(RESOLVE_SLOT)
+#undef RESOLVE_SLOT
+    if (problem[0] == '\0' && api.ann_abi_version() != ANN_ABI_VERSION)
+        snprintf(problem, sizeof problem,
+                 "its ABI version is %u but this binding was written for ABI version %u",
+                 (unsigned)api.ann_abi_version(), (unsigned)ANN_ABI_VERSION);
+    if (problem[0] != '\0') {
+        dlclose(library);
+        memset(&api, 0, sizeof api);
+        throw_named(env, "java/lang/UnsatisfiedLinkError", problem);
+        return NULL;
+    }
+    api.library = library;
+    jclass errors = (*env)->FindClass(env, "io/github/ann/Errors");
+    if (errors == NULL) return NULL;
+    errors_from_status = (*env)->GetStaticMethodID(env, errors, "fromStatus",
+                                                   "(I[BZ)Ljava/lang/Throwable;");
+    if (errors_from_status == NULL) return NULL;
+    errors_class = (*env)->NewGlobalRef(env, errors);
+    (void)cls;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- information */
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_abiVersion(JNIEnv *env, jclass cls) {
+    (void)env, (void)cls;
+    return (jint)api.ann_abi_version();
+}
+
+JNIEXPORT jstring JNICALL Java_io_github_ann_Native_version(JNIEnv *env, jclass cls) {
+    (void)cls;
+    return java_string(env, api.ann_version());
+}
+
+JNIEXPORT jstring JNICALL Java_io_github_ann_Native_metricName(JNIEnv *env, jclass cls, jint metric) {
+    (void)cls;
+    return java_string(env, api.ann_metric_name((ann_metric)metric));
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_metricFromName(JNIEnv *env, jclass cls, jbyteArray name) {
+    (void)cls;
+    char *text = c_string(env, name);
+    if (text == NULL) return -1;
+    ann_metric metric = 0;
+    ann_status status = api.ann_metric_from_name(text, &metric);
+    free(text);
+    return ok(env, status, JNI_FALSE) ? (jint)metric : -1;
+}
+
+/* The fields of ann_file_summary, in declaration order, as a long[10]. */
+JNIEXPORT jlongArray JNICALL Java_io_github_ann_Native_fileInfo(JNIEnv *env, jclass cls, jbyteArray path) {
+    (void)cls;
+    char *text = c_string(env, path);
+    if (text == NULL) return NULL;
+    ann_file_summary summary;
+    ann_status status = api.ann_file_info(text, &summary);
+    free(text);
+    if (!ok(env, status, JNI_TRUE)) return NULL;
+    const jlong fields[10] = {
+        summary.kind,      summary.format_version, summary.metric,           summary.dim,
+        summary.node_size, summary.n_trees,        (jlong)summary.n_items,   (jlong)summary.n_nodes,
+        (jlong)summary.seed, (jlong)summary.file_size,
+    };
+    jlongArray result = (*env)->NewLongArray(env, 10);
+    if (result != NULL) (*env)->SetLongArrayRegion(env, result, 0, 10, fields);
+    return result;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_create(JNIEnv *env, jclass cls, jint dim, jint metric) {
+    (void)cls;
+    ann_index *index = NULL;
+    if (!ok(env, api.ann_new((uint32_t)dim, (ann_metric)metric, &index), JNI_FALSE)) return 0;
+    return (jlong)(intptr_t)index;
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_load(JNIEnv *env, jclass cls, jbyteArray path,
+                                                       jboolean prefault) {
+    (void)cls;
+    char *text = c_string(env, path);
+    if (text == NULL) return 0;
+    ann_index *index = NULL;
+    ann_status status = api.ann_load(text, prefault == JNI_TRUE, &index);
+    free(text);
+    return ok(env, status, JNI_TRUE) ? (jlong)(intptr_t)index : 0;
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_loadAnnoy(JNIEnv *env, jclass cls, jbyteArray path,
+                                                            jint dim, jint metric, jboolean prefault) {
+    (void)cls;
+    char *text = c_string(env, path);
+    if (text == NULL) return 0;
+    ann_index *index = NULL;
+    ann_status status =
+        api.ann_load_annoy(text, (uint32_t)dim, (ann_metric)metric, prefault == JNI_TRUE, &index);
+    free(text);
+    return ok(env, status, JNI_TRUE) ? (jlong)(intptr_t)index : 0;
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_free(JNIEnv *env, jclass cls, jlong index) {
+    (void)env, (void)cls;
+    api.ann_free(handle(index));
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_addItem(JNIEnv *env, jclass cls, jlong index, jlong id,
+                                                         jfloatArray vector) {
+    (void)cls;
+    float *values = (*env)->GetPrimitiveArrayCritical(env, vector, NULL);
+    if (values == NULL) return;
+    ann_status status = api.ann_add_item(handle(index), (uint64_t)id, values);
+    (*env)->ReleasePrimitiveArrayCritical(env, vector, values, JNI_ABORT);
+    ok(env, status, JNI_FALSE);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_addItemPacked(JNIEnv *env, jclass cls, jlong index,
+                                                               jlong id, jlongArray words) {
+    (void)cls;
+    size_t n_words = (size_t)(*env)->GetArrayLength(env, words);
+    uint64_t *values = (*env)->GetPrimitiveArrayCritical(env, words, NULL);
+    if (values == NULL) return;
+    ann_status status = api.ann_add_item_packed(handle(index), (uint64_t)id, values, n_words);
+    (*env)->ReleasePrimitiveArrayCritical(env, words, values, JNI_ABORT);
+    ok(env, status, JNI_FALSE);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_setSeed(JNIEnv *env, jclass cls, jlong index, jlong seed) {
+    (void)cls;
+    ok(env, api.ann_set_seed(handle(index), (uint64_t)seed), JNI_FALSE);
+}
+
+/* Build can fail with ANN_STATUS_IO only when finishing an on-disk build: unchecked in Java. */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_build(JNIEnv *env, jclass cls, jlong index, jint n_trees,
+                                                       jint n_threads) {
+    (void)cls;
+    ok(env, api.ann_build(handle(index), (int32_t)n_trees, (int32_t)n_threads), JNI_FALSE);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_unbuild(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    ok(env, api.ann_unbuild(handle(index)), JNI_FALSE);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_unload(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    ok(env, api.ann_unload(handle(index)), JNI_FALSE);
+}
+
+/* The functions that take an index and a path, and declare IOException in Java. */
+static void with_path(JNIEnv *env, jlong index, jbyteArray path,
+                      ann_status (*function)(ann_index *, const char *)) {
+    char *text = c_string(env, path);
+    if (text == NULL) return;
+    ann_status status = function(handle(index), text);
+    free(text);
+    ok(env, status, JNI_TRUE);
+}
+
+static ann_status save(ann_index *index, const char *path) { return api.ann_save(index, path); }
+static ann_status save_annoy(ann_index *index, const char *path) { return api.ann_save_annoy(index, path); }
+static ann_status on_disk_build(ann_index *index, const char *path) {
+    return api.ann_on_disk_build(index, path);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_save(JNIEnv *env, jclass cls, jlong index, jbyteArray path) {
+    (void)cls;
+    with_path(env, index, path, save);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_saveAnnoy(JNIEnv *env, jclass cls, jlong index,
+                                                           jbyteArray path) {
+    (void)cls;
+    with_path(env, index, path, save_annoy);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_onDiskBuild(JNIEnv *env, jclass cls, jlong index,
+                                                             jbyteArray path) {
+    (void)cls;
+    with_path(env, index, path, on_disk_build);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_verify(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    ok(env, api.ann_verify(handle(index)), JNI_TRUE);
+}
+
+/* ---------------------------------------------------------------- access */
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_nItems(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    uint64_t value = 0;
+    return ok(env, api.ann_get_n_items(handle(index), &value), JNI_FALSE) ? (jlong)value : -1;
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_nTrees(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    uint32_t value = 0;
+    return ok(env, api.ann_get_n_trees(handle(index), &value), JNI_FALSE) ? (jint)value : -1;
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_dim(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    uint32_t value = 0;
+    return ok(env, api.ann_get_dim(handle(index), &value), JNI_FALSE) ? (jint)value : -1;
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_metric(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    ann_metric value = 0;
+    return ok(env, api.ann_get_metric(handle(index), &value), JNI_FALSE) ? (jint)value : -1;
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_seed(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    uint64_t value = 0;
+    return ok(env, api.ann_get_seed(handle(index), &value), JNI_FALSE) ? (jlong)value : 0;
+}
+
+/* Fills `out` (length dim) with item `id`'s vector. */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_getItemVector(JNIEnv *env, jclass cls, jlong index,
+                                                               jlong id, jfloatArray out) {
+    (void)cls;
+    jsize dim = (*env)->GetArrayLength(env, out);
+    float *values = malloc((size_t)(dim > 0 ? dim : 1) * sizeof *values);
+    if (values == NULL) {
+        throw_oom(env);
+        return;
+    }
+    if (ok(env, api.ann_get_item_vector(handle(index), (uint64_t)id, values), JNI_FALSE))
+        (*env)->SetFloatArrayRegion(env, out, 0, dim, values);
+    free(values);
+}
+
+/* Fills `out` with item `id`'s packed words; returns how many were written. */
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_getItemPacked(JNIEnv *env, jclass cls, jlong index,
+                                                               jlong id, jlongArray out) {
+    (void)cls;
+    jsize capacity = (*env)->GetArrayLength(env, out);
+    uint64_t *words = malloc((size_t)(capacity > 0 ? capacity : 1) * sizeof *words);
+    if (words == NULL) {
+        throw_oom(env);
+        return -1;
+    }
+    size_t count = 0;
+    ann_status status = api.ann_get_item_packed(handle(index), (uint64_t)id, words, (size_t)capacity, &count);
+    if (ok(env, status, JNI_FALSE)) (*env)->SetLongArrayRegion(env, out, 0, (jsize)count, (const jlong *)words);
+    free(words);
+    return (jint)count;
+}
+
+JNIEXPORT jfloat JNICALL Java_io_github_ann_Native_getDistance(JNIEnv *env, jclass cls, jlong index, jlong i,
+                                                               jlong j) {
+    (void)cls;
+    float distance = 0;
+    ok(env, api.ann_get_distance(handle(index), (uint64_t)i, (uint64_t)j, &distance), JNI_FALSE);
+    return distance;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+/* Native output buffers for `rows` queries of `n` results each; distances only if wanted. */
+typedef struct {
+    uint64_t *ids;
+    float *distances;
+    size_t *counts;
+} results;
+
+static void results_free(results *r) {
+    free(r->ids);
+    free(r->distances);
+    free(r->counts);
+}
+
+static int results_alloc(JNIEnv *env, results *r, size_t rows, size_t n, int with_distances) {
+    size_t slots = rows * n > 0 ? rows * n : 1;
+    r->ids = malloc(slots * sizeof *r->ids);
+    r->distances = with_distances ? malloc(slots * sizeof *r->distances) : NULL;
+    r->counts = malloc((rows > 0 ? rows : 1) * sizeof *r->counts);
+    if (r->ids == NULL || r->counts == NULL || (with_distances && r->distances == NULL)) {
+        results_free(r);
+        throw_oom(env);
+        return 0;
+    }
+    return 1;
+}
+
+/*
+ * Copies `slots` results into the Java arrays on success (the arrays have room: Java sized
+ * them), frees the buffers and returns the count of a single query; -1 after an exception.
+ */
+static jint deliver(JNIEnv *env, ann_status status, results *r, size_t slots, jlongArray out_ids,
+                    jfloatArray out_distances) {
+    jint count = -1;
+    if (ok(env, status, JNI_FALSE)) {
+        (*env)->SetLongArrayRegion(env, out_ids, 0, (jsize)slots, (const jlong *)r->ids);
+        if (out_distances != NULL && !(*env)->ExceptionCheck(env))
+            (*env)->SetFloatArrayRegion(env, out_distances, 0, (jsize)slots, r->distances);
+        if (!(*env)->ExceptionCheck(env)) count = (jint)r->counts[0];
+    }
+    results_free(r);
+    return count;
+}
+
+/* One query; Java sized out_ids (and out_distances, or null) to n. Returns the count. */
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_getNns(JNIEnv *env, jclass cls, jlong index,
+                                                        jfloatArray query, jint n, jlong search_k,
+                                                        jlongArray out_ids, jfloatArray out_distances) {
+    (void)cls;
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) return -1;
+    float *values = (*env)->GetPrimitiveArrayCritical(env, query, NULL);
+    if (values == NULL) {
+        results_free(&r);
+        return -1;
+    }
+    ann_status status = api.ann_get_nns(handle(index), values, (size_t)n, (int64_t)search_k, r.ids,
+                                        r.distances, r.counts);
+    (*env)->ReleasePrimitiveArrayCritical(env, query, values, JNI_ABORT);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+/*
+ * The address of float `position` of a direct buffer holding at least `floats` more floats,
+ * or NULL with an exception. Java has checked the byte order and remaining().
+ */
+static const float *direct_floats(JNIEnv *env, jobject buffer, jint position, size_t floats) {
+    const float *base = (*env)->GetDirectBufferAddress(env, buffer);
+    jlong capacity = (*env)->GetDirectBufferCapacity(env, buffer);
+    if (base == NULL || capacity < 0 || position < 0 || (uint64_t)position + floats > (uint64_t)capacity) {
+        throw_named(env, "java/lang/IllegalArgumentException",
+                    "ann_jni: not a direct buffer, or too few floats after its position");
+        return NULL;
+    }
+    return base + position;
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_getNnsDirect(JNIEnv *env, jclass cls, jlong index,
+                                                              jobject query, jint position, jint dim, jint n,
+                                                              jlong search_k, jlongArray out_ids,
+                                                              jfloatArray out_distances) {
+    (void)cls;
+    const float *values = direct_floats(env, query, position, (size_t)dim);
+    if (values == NULL) return -1;
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) return -1;
+    ann_status status = api.ann_get_nns(handle(index), values, (size_t)n, (int64_t)search_k, r.ids,
+                                        r.distances, r.counts);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_getNnsByItem(JNIEnv *env, jclass cls, jlong index, jlong id,
+                                                              jint n, jlong search_k, jlongArray out_ids,
+                                                              jfloatArray out_distances) {
+    (void)cls;
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) return -1;
+    ann_status status = api.ann_get_nns_by_item(handle(index), (uint64_t)id, (size_t)n, (int64_t)search_k,
+                                                r.ids, r.distances, r.counts);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_getNnsPacked(JNIEnv *env, jclass cls, jlong index,
+                                                              jlongArray query, jint n, jlong search_k,
+                                                              jlongArray out_ids, jfloatArray out_distances) {
+    (void)cls;
+    size_t n_words = (size_t)(*env)->GetArrayLength(env, query);
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) return -1;
+    uint64_t *words = (*env)->GetPrimitiveArrayCritical(env, query, NULL);
+    if (words == NULL) {
+        results_free(&r);
+        return -1;
+    }
+    ann_status status = api.ann_get_nns_packed(handle(index), words, n_words, (size_t)n, (int64_t)search_k,
+                                               r.ids, r.distances, r.counts);
+    (*env)->ReleasePrimitiveArrayCritical(env, query, words, JNI_ABORT);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+/*
+ * The batch query behind both batch natives: `queries` holds n_queries rows of dim floats.
+ * Fills out_ids and out_distances (n_queries * n slots each) and out_counts (n_queries).
+ */
+static void batch(JNIEnv *env, jlong index, const float *queries, size_t n_queries, jint n, jlong search_k,
+                  jint n_threads, jlongArray out_ids, jfloatArray out_distances, jlongArray out_counts) {
+    results r;
+    if (!results_alloc(env, &r, n_queries, (size_t)n, 1)) return;
+    ann_status status = api.ann_get_nns_batch(handle(index), queries, n_queries, (size_t)n, (int64_t)search_k,
+                                              (int32_t)n_threads, r.ids, r.distances, r.counts);
+    if (ok(env, status, JNI_FALSE)) {
+        jsize slots = (jsize)(n_queries * (size_t)n);
+        (*env)->SetLongArrayRegion(env, out_ids, 0, slots, (const jlong *)r.ids);
+        if (!(*env)->ExceptionCheck(env)) (*env)->SetFloatArrayRegion(env, out_distances, 0, slots, r.distances);
+        for (size_t q = 0; q < n_queries && !(*env)->ExceptionCheck(env); q++) {
+            jlong count = (jlong)r.counts[q];
+            (*env)->SetLongArrayRegion(env, out_counts, (jsize)q, 1, &count);
+        }
+    }
+    results_free(&r);
+}
+
+/* Batch over a float[] of n_queries * dim values, copied first: the call can be long. */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_getNnsBatch(JNIEnv *env, jclass cls, jlong index,
+                                                             jfloatArray queries, jint n_queries, jint n,
+                                                             jlong search_k, jint n_threads, jlongArray out_ids,
+                                                             jfloatArray out_distances, jlongArray out_counts) {
+    (void)cls;
+    jsize length = (*env)->GetArrayLength(env, queries);
+    float *values = malloc((size_t)(length > 0 ? length : 1) * sizeof *values);
+    if (values == NULL) {
+        throw_oom(env);
+        return;
+    }
+    (*env)->GetFloatArrayRegion(env, queries, 0, length, values);
+    if (!(*env)->ExceptionCheck(env))
+        batch(env, index, values, (size_t)n_queries, n, search_k, n_threads, out_ids, out_distances, out_counts);
+    free(values);
+}
+
+/* Batch straight from a direct buffer: no copy; Java keeps the buffer reachable. */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_getNnsBatchDirect(JNIEnv *env, jclass cls, jlong index,
+                                                                   jobject queries, jint position, jint dim,
+                                                                   jint n_queries, jint n, jlong search_k,
+                                                                   jint n_threads, jlongArray out_ids,
+                                                                   jfloatArray out_distances,
+                                                                   jlongArray out_counts) {
+    (void)cls;
+    const float *values = direct_floats(env, queries, position, (size_t)dim * (size_t)n_queries);
+    if (values != NULL)
+        batch(env, index, values, (size_t)n_queries, n, search_k, n_threads, out_ids, out_distances, out_counts);
+}

@@ -1,0 +1,132 @@
+package io.github.ann;
+
+import java.nio.Buffer;
+
+/**
+ * The JNI glue ({@code src/main/c/ann_jni.c}): one static method per libann function.
+ *
+ * <p>Handles are {@code ann_index *} pointers carried as {@code long}s. Nothing here checks
+ * state or locks anything: {@link AnnIndex} does that, and calls these only with a live handle
+ * and arrays of the right sizes. A failing status arrives as the exception {@link Errors}
+ * builds, with the library's message; methods declaring {@link java.io.IOException} get file
+ * errors as such, the others wrapped in {@link java.io.UncheckedIOException}.
+ *
+ * <p>Loading this class loads the glue and libann ({@link NativeLoader}); a failure is an
+ * {@link UnsatisfiedLinkError} saying where the library was looked for.
+ */
+final class Native {
+    static {
+        NativeLoader.load();
+    }
+
+    private Native() {}
+
+    /**
+     * Opens libann at {@code path} (NUL-terminated) and resolves every function.
+     *
+     * @return null on success, or why the file could not be opened
+     * @throws UnsatisfiedLinkError if it opened but is not a usable libann of this ABI
+     */
+    static native String init(byte[] path);
+
+    static native int abiVersion();
+
+    static native String version();
+
+    static native String metricName(int metric);
+
+    static native int metricFromName(byte[] name);
+
+    static native long[] fileInfo(byte[] path) throws java.io.IOException;
+
+    static native long create(int dim, int metric);
+
+    static native long load(byte[] path, boolean prefault) throws java.io.IOException;
+
+    static native long loadAnnoy(byte[] path, int dim, int metric, boolean prefault)
+            throws java.io.IOException;
+
+    static native void free(long index);
+
+    static native void addItem(long index, long id, float[] vector);
+
+    static native void addItemPacked(long index, long id, long[] words);
+
+    static native void setSeed(long index, long seed);
+
+    static native void build(long index, int nTrees, int nThreads);
+
+    static native void unbuild(long index);
+
+    static native void unload(long index);
+
+    static native void save(long index, byte[] path) throws java.io.IOException;
+
+    static native void saveAnnoy(long index, byte[] path) throws java.io.IOException;
+
+    static native void onDiskBuild(long index, byte[] path) throws java.io.IOException;
+
+    static native void verify(long index) throws java.io.IOException;
+
+    static native long nItems(long index);
+
+    static native int nTrees(long index);
+
+    static native int dim(long index);
+
+    static native int metric(long index);
+
+    static native long seed(long index);
+
+    static native void getItemVector(long index, long id, float[] out);
+
+    static native int getItemPacked(long index, long id, long[] out);
+
+    static native float getDistance(long index, long i, long j);
+
+    /** Fills {@code outIds} (and {@code outDistances} unless null), both of length n. */
+    static native int getNns(
+            long index, float[] query, int n, long searchK, long[] outIds, float[] outDistances);
+
+    /** As {@link #getNns}, reading {@code dim} floats of a direct buffer from {@code position}. */
+    static native int getNnsDirect(
+            long index,
+            Buffer query,
+            int position,
+            int dim,
+            int n,
+            long searchK,
+            long[] outIds,
+            float[] outDistances);
+
+    static native int getNnsByItem(
+            long index, long id, int n, long searchK, long[] outIds, float[] outDistances);
+
+    static native int getNnsPacked(
+            long index, long[] query, int n, long searchK, long[] outIds, float[] outDistances);
+
+    /** Row q of the outputs is {@code [q * n, (q + 1) * n)}; {@code outCounts[q]} is its count. */
+    static native void getNnsBatch(
+            long index,
+            float[] queries,
+            int nQueries,
+            int n,
+            long searchK,
+            int nThreads,
+            long[] outIds,
+            float[] outDistances,
+            long[] outCounts);
+
+    static native void getNnsBatchDirect(
+            long index,
+            Buffer queries,
+            int position,
+            int dim,
+            int nQueries,
+            int n,
+            long searchK,
+            int nThreads,
+            long[] outIds,
+            float[] outDistances,
+            long[] outCounts);
+}

@@ -1,0 +1,104 @@
+# frozen_string_literal: true
+
+require 'ffi'
+require_relative 'errors'
+
+module Ann
+  # Checks and converts Ruby arguments into what the C functions take. Every check raises
+  # Ann::ArgumentError with a message naming the argument, so that bad input is a clear error
+  # and never reaches FFI (which would raise its own RangeError or TypeError) or C.
+  module Convert
+    U32_MAX = (2**32) - 1
+    U64_MAX = (2**64) - 1
+    I32 = (-(2**31))..((2**31) - 1)
+    I64_MAX = (2**63) - 1
+
+    module_function
+
+    # `value` as an Integer within `range`.
+    def integer(value, name, range)
+      raise ArgumentError, "#{name} must be an Integer, not #{value.class}" unless value.is_a?(Integer)
+      raise ArgumentError, "#{name} must be in #{range}, got #{value}" unless range.cover?(value)
+
+      value
+    end
+
+    # An id, count or size: a non-negative Integer that fits in 64 bits.
+    def unsigned(value, name)
+      integer(value, name, 0..U64_MAX)
+    end
+
+    # A seed: 64 bits, negative values wrapping as in C.
+    def seed(value)
+      integer(value, 'seed', -(2**63)..U64_MAX) & U64_MAX
+    end
+
+    # A path as the String C expects: anything File.path accepts, without NUL bytes.
+    def path(value)
+      unless value.is_a?(String) || value.respond_to?(:to_path)
+        raise ArgumentError, "path must be a String or Pathname, not #{value.class}"
+      end
+
+      path = value.is_a?(String) ? value : value.to_path
+      raise ArgumentError, "path #{path.inspect} contains a NUL byte" if path.include?("\0")
+
+      path
+    end
+
+    # A metric name as a String: Symbols and Strings are accepted.
+    def metric(value)
+      unless value.is_a?(Symbol) || value.is_a?(String)
+        raise ArgumentError, "metric must be a Symbol or String, not #{value.class}"
+      end
+
+      name = value.to_s
+      raise ArgumentError, "metric #{name.inspect} contains a NUL byte" if name.include?("\0")
+
+      name
+    end
+
+    # `vector`, an Array of `length` Numerics (or anything with #to_a giving one), as an Array of
+    # Floats.
+    def floats(vector, length, name = 'vector')
+      values = array(vector, length, name)
+      values.map do |x|
+        raise ArgumentError, "#{name} must hold Numeric values, not #{x.class}" unless x.is_a?(Numeric)
+
+        Float(x)
+      end
+    rescue RangeError, TypeError => e
+      raise ArgumentError, "#{name}: #{e.message}"
+    end
+
+    # `words`, an Array of `length` Integers in 0...2**64, for the packed hamming functions.
+    def words(words, length, name = 'words')
+      array(words, length, name).each do |word|
+        integer(word, "each of #{name}", 0..U64_MAX)
+      end
+    end
+
+    # Float values in native memory, for a `const float *`.
+    def float_buffer(values)
+      buffer = FFI::MemoryPointer.new(:float, [values.size, 1].max)
+      buffer.put_array_of_float(0, values)
+      buffer
+    end
+
+    # 64-bit words in native memory, for a `const uint64_t *`.
+    def word_buffer(words)
+      buffer = FFI::MemoryPointer.new(:uint64, [words.size, 1].max)
+      buffer.put_array_of_uint64(0, words)
+      buffer
+    end
+
+    # `value` as an Array of `length` elements.
+    def array(value, length, name)
+      raise ArgumentError, "#{name} must be an Array, not #{value.class}" unless value.respond_to?(:to_a)
+
+      values = value.to_a
+      raise ArgumentError, "#{name} has #{values.size} values, but the index needs #{length}" if values.size != length
+
+      values
+    end
+  end
+end

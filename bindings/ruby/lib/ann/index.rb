@@ -1,0 +1,221 @@
+# frozen_string_literal: true
+
+require_relative 'convert'
+require_relative 'handle'
+require_relative 'metrics'
+require_relative 'native'
+require_relative 'queries'
+
+module Ann
+  # An approximate nearest-neighbour index over libann: a forest of random-projection trees,
+  # built in memory or read from a memory-mapped file that processes share.
+  #
+  #   index = Ann::Index.new(3, :angular)
+  #   index.add_item(0, [1.0, 0.0, 0.0])
+  #   index.build(10)
+  #   index.get_nns_by_vector([0.9, 0.1, 0.0], 1) # => [0]
+  #
+  # Queries may run from many threads at once (the GVL is released during them). Calls that
+  # change the index wait for running queries, and #close frees the native index at once; it
+  # is also freed when the object is garbage-collected. Every failure raises an Ann::Error.
+  class Index
+    include Queries
+
+    # Creates an empty index for vectors of `dim` values (bits, for hamming). `metric` is a
+    # Symbol or String: angular (or cosine), euclidean, manhattan, dot or hamming.
+    def initialize(dim, metric)
+      code = Metrics.code(metric)
+      adopt(Handle.create(:ann_new, Convert.integer(dim, 'dim', 0..Convert::U32_MAX), code))
+    end
+
+    class << self
+      # Memory-maps an index file written by #save: O(1), the header alone is checked (see
+      # #verify). `prefault: true` reads the whole file in now. With a block, yields the index,
+      # closes it afterwards and returns the block's value.
+      def load(path, prefault: false, &block)
+        wrap(Handle.create(:ann_load, Convert.path(path), prefault ? true : false), &block)
+      end
+
+      # Memory-maps a header-less file written by Annoy 1.17.3 (or by #save_annoy). Such files
+      # do not record their dimension and metric: pass the ones the file was built with.
+      def load_annoy(path, dim, metric, prefault: false, &block)
+        dim = Convert.integer(dim, 'dim', 0..Convert::U32_MAX)
+        wrap(Handle.create(:ann_load_annoy, Convert.path(path), dim, Metrics.code(metric), prefault ? true : false),
+             &block)
+      end
+
+      private
+
+      def wrap(handle)
+        index = allocate
+        index.send(:adopt, handle)
+        return index unless block_given?
+
+        begin
+          yield index
+        ensure
+          index.close
+        end
+      end
+    end
+
+    # Floats per vector, or bits for hamming.
+    attr_reader :dim
+
+    # The metric as a Symbol (:angular, :euclidean, :manhattan, :dot or :hamming).
+    attr_reader :metric
+
+    # Adds, or replaces, item `id` (0 to 2**31 - 2) with `vector`: `dim` Numerics (0/1 per bit
+    # for hamming, values above 0.5 being 1). Ids are dense: #n_items becomes the largest id
+    # plus 1, and ids never added are holes that queries skip. Returns self.
+    def add_item(id, vector)
+      id = Convert.unsigned(id, 'id')
+      buffer = Convert.float_buffer(Convert.floats(vector, dim))
+      @handle.exclusive { |index| Native.check(Native.ann_add_item(index, id, buffer)) }
+      self
+    end
+
+    # Hamming only: adds item `id` from ceil(dim / 64) packed 64-bit Integers, where bit j of
+    # word i is bit 64 * i + j. Returns self.
+    def add_item_packed(id, words)
+      id = Convert.unsigned(id, 'id')
+      words = Convert.words(words, n_words)
+      buffer = Convert.word_buffer(words)
+      @handle.exclusive { |index| Native.check(Native.ann_add_item_packed(index, id, buffer, words.size)) }
+      self
+    end
+
+    # The seed of the next build, or the one a loaded index was built with.
+    def seed
+      @handle.shared { |index| Native.read(:ann_get_seed, :uint64, index) }
+    end
+
+    # Sets the seed of the next build: one seed always gives the same index, whatever the
+    # number of threads. Negative values wrap to 64 bits.
+    def seed=(value)
+      value = Convert.seed(value)
+      @handle.exclusive { |index| Native.check(Native.ann_set_seed(index, value)) }
+    end
+
+    # Builds `n_trees` trees (-1: until there are twice as many nodes as items) on `n_threads`
+    # threads (-1: every core). More trees give better recall and a larger file. Returns self.
+    def build(n_trees, n_threads: -1)
+      n_trees = Convert.integer(n_trees, 'n_trees', Convert::I32)
+      n_threads = Convert.integer(n_threads, 'n_threads', Convert::I32)
+      mutate { |index| Native.ann_build(index, n_trees, n_threads) }
+    end
+
+    # Drops the trees but keeps the items, so more can be added before building again.
+    def unbuild
+      mutate { |index| Native.ann_unbuild(index) }
+    end
+
+    # Releases the memory or file mapping; the index is empty again, ready for new items.
+    def unload
+      mutate { |index| Native.ann_unload(index) }
+    end
+
+    # Builds straight into the file at `path` instead of into memory, for indexes larger than
+    # RAM. Call it before #build; #build then finishes the file and maps it. Returns self.
+    def on_disk_build(path)
+      path = Convert.path(path)
+      mutate { |index| Native.ann_on_disk_build(index, path) }
+    end
+
+    # Saves the built index to `path`, atomically (a temporary file renamed over `path`).
+    # The index itself stays as it is. Returns self.
+    def save(path)
+      path = Convert.path(path)
+      @handle.shared { |index| Native.check(Native.ann_save(index, path)) }
+      self
+    end
+
+    # Saves the header-less form that Annoy 1.17.3 loads (dimension, metric and seed are not
+    # recorded in it). Returns self.
+    def save_annoy(path)
+      path = Convert.path(path)
+      @handle.shared { |index| Native.check(Native.ann_save_annoy(index, path)) }
+      self
+    end
+
+    # Checks the whole index: the body checksum, then every tree. Returns true, or raises
+    # Ann::CorruptFileError saying what is damaged.
+    def verify
+      @handle.shared { |index| Native.check(Native.ann_verify(index)) }
+      true
+    end
+
+    # The number of item slots: the largest id added, plus 1.
+    def n_items
+      @handle.shared { |index| Native.read(:ann_get_n_items, :uint64, index) }
+    end
+
+    # The number of trees (0 before #build).
+    def n_trees
+      @handle.shared { |index| Native.read(:ann_get_n_trees, :uint32, index) }
+    end
+
+    # Item `id`'s vector as `dim` Floats (0.0/1.0 for hamming), as stored: in float32.
+    def get_item_vector(id)
+      id = Convert.unsigned(id, 'id')
+      out = FFI::MemoryPointer.new(:float, dim)
+      @handle.shared { |index| Native.check(Native.ann_get_item_vector(index, id, out)) }
+      out.get_array_of_float(0, dim)
+    end
+
+    # Hamming only: item `id`'s vector as ceil(dim / 64) packed 64-bit Integers.
+    def get_item_packed(id)
+      id = Convert.unsigned(id, 'id')
+      out = FFI::MemoryPointer.new(:uint64, n_words)
+      count = FFI::MemoryPointer.new(:size_t)
+      @handle.shared { |index| Native.check(Native.ann_get_item_packed(index, id, out, n_words, count)) }
+      out.get_array_of_uint64(0, Native.read_size(count))
+    end
+
+    # The distance between items `i` and `j`, as a query reports it.
+    def get_distance(i, j)
+      i = Convert.unsigned(i, 'i')
+      j = Convert.unsigned(j, 'j')
+      out = FFI::MemoryPointer.new(:float)
+      @handle.shared { |index| Native.check(Native.ann_get_distance(index, i, j, out)) }
+      out.read_float
+    end
+
+    # Frees the native index now (memory, file mapping), after the calls running in other
+    # threads finish. Later calls raise Ann::ClosedError. Closing twice is fine.
+    def close
+      @handle.close
+    end
+
+    def closed?
+      @handle.closed?
+    end
+
+    def inspect
+      state = closed? ? 'closed' : "n_items=#{n_items} n_trees=#{n_trees}"
+      "#<#{self.class} dim=#{dim} metric=#{metric} #{state}>"
+    end
+
+    private
+
+    # Takes `handle`, reading the dimension and metric once: they never change for a handle.
+    def adopt(handle)
+      @handle = handle
+      @dim, code = handle.shared do |index|
+        [Native.read(:ann_get_dim, :uint32, index), Native.read(:ann_get_metric, :uint32, index)]
+      end
+      @metric = Metrics.name(code)
+    end
+
+    # Runs a C call that changes the index, with exclusive access, and returns self.
+    def mutate
+      @handle.exclusive { |index| Native.check(yield(index)) }
+      self
+    end
+
+    # Packed words per vector, for hamming.
+    def n_words
+      (dim + 63) / 64
+    end
+  end
+end

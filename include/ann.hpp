@@ -1,0 +1,391 @@
+/*
+ * ann.hpp: the C++17 API of ann, header-only, over the C API in ann.h.
+ *
+ * The conventions of ann.h hold here too, translated once:
+ *  - Ownership: an ann::Index owns one ann_index* and frees it in its destructor. It is
+ *    move-only; get() lends the handle to C code, release() gives it away.
+ *  - Errors: every failing call throws ann::Error, whose what() is the library's message (what
+ *    was wrong and what to do) and whose status() is the ann_status. Nothing is written to an
+ *    output on failure.
+ *  - Threads: const methods may run concurrently from any number of threads on one index;
+ *    non-const methods need exclusive access, as the C functions they call do.
+ *  - Vectors are dim() floats; for Metric::Hamming dim() counts bits, and the *_packed methods
+ *    take 64-bit words, bit j of word i being bit 64*i + j.
+ * Link with ann::ann (or ann::ann_static) from CMake, or `pkg-config --libs ann`.
+ */
+#ifndef ANN_HPP
+#define ANN_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ann.h"
+
+namespace ann {
+
+/** A distance metric; the values are the ANN_METRIC_* codes. */
+enum class Metric : uint32_t {
+  Angular = ANN_METRIC_ANGULAR,     /**< sqrt(2 - 2 cos); also known as cosine */
+  Euclidean = ANN_METRIC_EUCLIDEAN, /**< L2 */
+  Manhattan = ANN_METRIC_MANHATTAN, /**< L1 */
+  Dot = ANN_METRIC_DOT,             /**< inner product; larger is nearer */
+  Hamming = ANN_METRIC_HAMMING,     /**< differing bits; dim counts bits */
+};
+
+/** One query result: an item id and its distance to the query. */
+struct Neighbor {
+  uint64_t id;
+  float distance;
+};
+
+/** A failed call: what() is the library's message, status() its ann_status. */
+class Error : public std::runtime_error {
+ public:
+  Error(ann_status status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
+  /** The ANN_STATUS_* code of the failure. */
+  ann_status status() const noexcept { return status_; }
+  /** The status's name, e.g. "ANN_STATUS_IO". */
+  const char* status_name() const noexcept { return ann_status_name(status_); }
+
+ private:
+  ann_status status_;
+};
+
+namespace detail {
+
+/** The calling thread's last error message; read right after the failing call. */
+inline std::string last_error_message() {
+  std::string message(ann_last_error_message(nullptr, 0), '\0');
+  ann_last_error_message(&message[0], message.size());
+  message.resize(message.size() - 1);  // the terminating NUL
+  return message;
+}
+
+inline void check(ann_status status) {
+  if (status != ANN_STATUS_OK) throw Error(status, last_error_message());
+}
+
+/** An argument error found on the C++ side, where ann.h cannot see a container's size. */
+[[noreturn]] inline void invalid(const std::string& message) {
+  throw Error(ANN_STATUS_INVALID_ARGUMENT, message);
+}
+
+/** Turns the C outputs of a query into neighbours. */
+inline std::vector<Neighbor> neighbors(const std::vector<uint64_t>& ids,
+                                       const std::vector<float>& distances, size_t count) {
+  std::vector<Neighbor> result(count);
+  for (size_t i = 0; i < count; i++) result[i] = Neighbor{ids[i], distances[i]};
+  return result;
+}
+
+}  // namespace detail
+
+/** The library's version, e.g. "0.1.0". */
+inline std::string version() { return ann_version(); }
+
+/** The ABI version of the library actually loaded (ANN_ABI_VERSION is the header's). */
+inline uint32_t abi_version() noexcept { return ann_abi_version(); }
+
+/** The metric named "angular" (or "cosine"), "euclidean", "manhattan", "dot" or "hamming". */
+inline Metric metric_from_name(const std::string& name) {
+  ann_metric code = 0;
+  detail::check(ann_metric_from_name(name.c_str(), &code));
+  return static_cast<Metric>(code);
+}
+
+/** The canonical name of a metric, e.g. "angular". */
+inline std::string metric_name(Metric metric) {
+  const char* name = ann_metric_name(static_cast<ann_metric>(metric));
+  return name != nullptr ? name : "unknown";
+}
+
+/** What a file is (ANN_FILE_NATIVE, ANN_FILE_ANNOY or ANN_FILE_UNKNOWN) without loading it. */
+using FileInfo = ann_file_summary;
+
+/** Reads what the file at `path` is; a native file's header is validated in full. */
+inline FileInfo file_info(const std::string& path) {
+  FileInfo info{};
+  detail::check(ann_file_info(path.c_str(), &info));
+  return info;
+}
+
+/** The results of a batch query: row q holds counts[q] neighbours of query q. */
+struct BatchResult {
+  size_t n = 0;                  /**< slots per row */
+  std::vector<uint64_t> ids;     /**< n_queries * n ids; unused slots are UINT64_MAX */
+  std::vector<float> distances;  /**< n_queries * n distances; unused slots are NaN */
+  std::vector<size_t> counts;    /**< neighbours found per query */
+
+  /** The neighbours of query `q`, nearest first. */
+  std::vector<Neighbor> row(size_t q) const {
+    std::vector<Neighbor> result(counts.at(q));
+    for (size_t i = 0; i < result.size(); i++)
+      result[i] = Neighbor{ids[q * n + i], distances[q * n + i]};
+    return result;
+  }
+};
+
+/** An index: built in memory, or memory-mapped from a file. Move-only; owns its handle. */
+class Index {
+ public:
+  /** An empty index for vectors of `dim` values (bits, for hamming). */
+  Index(uint32_t dim, Metric metric) { detail::check(ann_new(dim, code(metric), &handle_)); }
+
+  /** Takes ownership of a handle from the C API (ann_new, ann_load...). */
+  explicit Index(ann_index* handle) noexcept : handle_(handle) {}
+
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+  Index(Index&& other) noexcept : handle_(other.release()) {}
+  Index& operator=(Index&& other) noexcept {
+    if (this != &other) {
+      ann_free(handle_);
+      handle_ = other.release();
+    }
+    return *this;
+  }
+  ~Index() { ann_free(handle_); }
+
+  /** Memory-maps a file written by save(): O(1), shared by every process that loads it. */
+  static Index load(const std::string& path, bool prefault = false) {
+    ann_index* handle = nullptr;
+    detail::check(ann_load(path.c_str(), prefault, &handle));
+    return Index(handle);
+  }
+
+  /** Memory-maps a header-less Annoy 1.17.3 file, built with this dim and metric. */
+  static Index load_annoy(const std::string& path, uint32_t dim, Metric metric,
+                          bool prefault = false) {
+    ann_index* handle = nullptr;
+    detail::check(ann_load_annoy(path.c_str(), dim, code(metric), prefault, &handle));
+    return Index(handle);
+  }
+
+  /** Adds or replaces item `id` from `dim()` floats at `vector`. */
+  void add_item(uint64_t id, const float* vector) {
+    detail::check(ann_add_item(handle(), id, vector));
+  }
+
+  /** Adds or replaces item `id`; the vector must hold exactly dim() values. */
+  void add_item(uint64_t id, const std::vector<float>& vector) {
+    check_length(vector.size(), "vector");
+    add_item(id, vector.data());
+  }
+
+  /** Hamming only: adds item `id` from ceil(dim() / 64) packed words. */
+  void add_item_packed(uint64_t id, const std::vector<uint64_t>& words) {
+    detail::check(ann_add_item_packed(handle(), id, words.data(), words.size()));
+  }
+
+  /** Sets the seed of the next build; one seed gives one index, whatever the thread count. */
+  void set_seed(uint64_t seed) { detail::check(ann_set_seed(handle(), seed)); }
+
+  /** Builds `n_trees` trees (-1: until nodes are twice the items) on `n_threads` (-1: all). */
+  void build(int32_t n_trees, int32_t n_threads = -1) {
+    detail::check(ann_build(handle(), n_trees, n_threads));
+  }
+
+  /** Drops the trees and keeps the items, so more can be added before building again. */
+  void unbuild() { detail::check(ann_unbuild(handle())); }
+
+  /** Releases the memory or mapping; the index is then empty, with the same dim and metric. */
+  void unload() { detail::check(ann_unload(handle())); }
+
+  /** Builds into the file at `path` instead of memory; call before adding and building. */
+  void on_disk_build(const std::string& path) {
+    detail::check(ann_on_disk_build(handle(), path.c_str()));
+  }
+
+  /** Saves atomically (temporary file, sync, rename) in ann's self-describing format. */
+  void save(const std::string& path) const { detail::check(ann_save(handle(), path.c_str())); }
+
+  /** Saves atomically as the header-less file Annoy 1.17.3 loads. */
+  void save_annoy(const std::string& path) const {
+    detail::check(ann_save_annoy(handle(), path.c_str()));
+  }
+
+  /** Checks the whole index: the body checksum and every tree. */
+  void verify() const { detail::check(ann_verify(handle())); }
+
+  /** The `n` items nearest to `query` (dim() floats), nearest first. search_k -1: n * n_trees. */
+  std::vector<Neighbor> get_nns_by_vector(const float* query, size_t n,
+                                          int64_t search_k = -1) const {
+    size_t slots = result_slots(n);
+    std::vector<uint64_t> ids(slots);
+    std::vector<float> distances(slots);
+    size_t count = get_nns_by_vector_into(query, slots, search_k, ids.data(), distances.data());
+    return detail::neighbors(ids, distances, count);
+  }
+
+  /** As above; the query must hold exactly dim() values. */
+  std::vector<Neighbor> get_nns_by_vector(const std::vector<float>& query, size_t n,
+                                          int64_t search_k = -1) const {
+    check_length(query.size(), "query");
+    return get_nns_by_vector(query.data(), n, search_k);
+  }
+
+  /** The `n` items nearest to item `id`, nearest first (the item itself first, but for dot). */
+  std::vector<Neighbor> get_nns_by_item(uint64_t id, size_t n, int64_t search_k = -1) const {
+    size_t slots = result_slots(n);
+    std::vector<uint64_t> ids(slots);
+    std::vector<float> distances(slots);
+    size_t count = get_nns_by_item_into(id, slots, search_k, ids.data(), distances.data());
+    return detail::neighbors(ids, distances, count);
+  }
+
+  /** Hamming only: the `n` items nearest to a query of ceil(dim() / 64) packed words. */
+  std::vector<Neighbor> get_nns_packed(const std::vector<uint64_t>& query_words, size_t n,
+                                       int64_t search_k = -1) const {
+    size_t slots = result_slots(n);
+    std::vector<uint64_t> ids(slots);
+    std::vector<float> distances(slots);
+    size_t count = 0;
+    detail::check(ann_get_nns_packed(handle(), query_words.data(), query_words.size(), slots,
+                                     search_k, ids.data(), distances.data(), &count));
+    return detail::neighbors(ids, distances, count);
+  }
+
+  /**
+   * Zero-copy query: writes up to `n` ids into `out_ids` and their distances into
+   * `out_distances` (which may be nullptr), and returns how many it wrote. Allocates nothing.
+   */
+  size_t get_nns_by_vector_into(const float* query, size_t n, int64_t search_k,
+                                uint64_t* out_ids, float* out_distances) const {
+    size_t count = 0;
+    detail::check(
+        ann_get_nns(handle(), query, n, search_k, out_ids, out_distances, &count));
+    return count;
+  }
+
+  /** Zero-copy query by item, as get_nns_by_vector_into. */
+  size_t get_nns_by_item_into(uint64_t id, size_t n, int64_t search_k, uint64_t* out_ids,
+                              float* out_distances) const {
+    size_t count = 0;
+    detail::check(
+        ann_get_nns_by_item(handle(), id, n, search_k, out_ids, out_distances, &count));
+    return count;
+  }
+
+  /**
+   * Queries `n_queries` vectors (row after row, dim() floats each) on `n_threads` threads
+   * (-1: every core).
+   */
+  BatchResult get_nns_batch(const float* queries, size_t n_queries, size_t n,
+                            int64_t search_k = -1, int32_t n_threads = -1) const {
+    BatchResult result;
+    result.n = n;
+    result.ids.resize(checked_product(n_queries, n));
+    result.distances.resize(result.ids.size());
+    result.counts.resize(n_queries);
+    get_nns_batch_into(queries, n_queries, n, search_k, n_threads, result.ids.data(),
+                       result.distances.data(), result.counts.data());
+    return result;
+  }
+
+  /** As above; `queries` must hold a whole number of rows of dim() values. */
+  BatchResult get_nns_batch(const std::vector<float>& queries, size_t n, int64_t search_k = -1,
+                            int32_t n_threads = -1) const {
+    size_t d = dim();
+    if (queries.size() % d != 0)
+      detail::invalid("ann::Index::get_nns_batch: queries.size() (" +
+                      std::to_string(queries.size()) + ") is not a multiple of dim() (" +
+                      std::to_string(d) + ")");
+    return get_nns_batch(queries.data(), queries.size() / d, n, search_k, n_threads);
+  }
+
+  /**
+   * Zero-copy batch query into caller buffers: `out_ids` and `out_distances` (may be nullptr)
+   * hold n_queries * n slots, `out_counts` n_queries.
+   */
+  void get_nns_batch_into(const float* queries, size_t n_queries, size_t n, int64_t search_k,
+                          int32_t n_threads, uint64_t* out_ids, float* out_distances,
+                          size_t* out_counts) const {
+    detail::check(ann_get_nns_batch(handle(), queries, n_queries, n, search_k, n_threads,
+                                    out_ids, out_distances, out_counts));
+  }
+
+  /** Item `id`'s vector (dim() floats; 0 and 1 for hamming). */
+  std::vector<float> get_item_vector(uint64_t id) const {
+    std::vector<float> vector(dim());
+    detail::check(ann_get_item_vector(handle(), id, vector.data()));
+    return vector;
+  }
+
+  /** Hamming only: item `id`'s packed words. */
+  std::vector<uint64_t> get_item_packed(uint64_t id) const {
+    std::vector<uint64_t> words((dim() + 63) / 64);
+    size_t count = 0;
+    detail::check(ann_get_item_packed(handle(), id, words.data(), words.size(), &count));
+    words.resize(count);
+    return words;
+  }
+
+  /** The distance between items `i` and `j`, as a query reports it. */
+  float get_distance(uint64_t i, uint64_t j) const {
+    float distance = 0;
+    detail::check(ann_get_distance(handle(), i, j, &distance));
+    return distance;
+  }
+
+  /** Item slots: the largest id added, plus 1. */
+  uint64_t n_items() const { return read<uint64_t>(ann_get_n_items); }
+  /** Trees; 0 before the index is built. */
+  uint32_t n_trees() const { return read<uint32_t>(ann_get_n_trees); }
+  /** Floats per vector, or bits for hamming. */
+  uint32_t dim() const { return read<uint32_t>(ann_get_dim); }
+  Metric metric() const { return static_cast<Metric>(read<ann_metric>(ann_get_metric)); }
+  /** The seed of the next build, or the one a loaded index was built with. */
+  uint64_t seed() const { return read<uint64_t>(ann_get_seed); }
+
+  /** The C handle, still owned by this Index (nullptr after release or a move). */
+  ann_index* get() const noexcept { return handle_; }
+  /** Gives the C handle away: the caller frees it with ann_free. */
+  ann_index* release() noexcept { return std::exchange(handle_, nullptr); }
+
+ private:
+  static ann_metric code(Metric metric) { return static_cast<ann_metric>(metric); }
+
+  ann_index* handle() const {
+    if (handle_ == nullptr)
+      throw Error(ANN_STATUS_INVALID_STATE,
+                  "ann::Index: this index has no handle (it was moved from or released)");
+    return handle_;
+  }
+
+  template <typename T, typename Getter>
+  T read(Getter getter) const {
+    T value{};
+    detail::check(getter(handle(), &value));
+    return value;
+  }
+
+  void check_length(size_t length, const char* what) const {
+    size_t expected = dim();
+    if (length != expected)
+      detail::invalid(std::string("ann::Index: ") + what + " has " + std::to_string(length) +
+                      " values, but the index has dim " + std::to_string(expected));
+  }
+
+  /** Room for `n` results: never more than the index has items, so a huge `n` costs nothing. */
+  size_t result_slots(size_t n) const {
+    uint64_t items = n_items();
+    return items < n ? static_cast<size_t>(items) : n;
+  }
+
+  static size_t checked_product(size_t a, size_t b) {
+    if (b != 0 && a > SIZE_MAX / b)
+      detail::invalid("ann::Index::get_nns_batch: n_queries * n overflows size_t");
+    return a * b;
+  }
+
+  ann_index* handle_ = nullptr;
+};
+
+}  // namespace ann
+
+#endif /* ANN_HPP */
