@@ -81,7 +81,7 @@ pub(crate) fn check_size(layout: &Layout, len: usize) -> Result<()> {
             "the file is empty (0 bytes)",
         ));
     }
-    if len % layout.node_size != 0 {
+    if !len.is_multiple_of(layout.node_size) {
         return Err(Error::new(
             ErrorKind::SizeMismatch,
             format!(
@@ -132,7 +132,7 @@ pub fn file_info(path: impl AsRef<Path>) -> Result<FileInfo> {
             header: Some(header),
         });
     }
-    let kind = if size > 0 && size % 4 == 0 {
+    let kind = if size > 0 && size.is_multiple_of(4) {
         FileKind::Annoy
     } else {
         FileKind::Unknown

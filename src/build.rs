@@ -9,6 +9,7 @@
 //! The threads come from a pool created for this build: the global rayon pool would be
 //! unusable in a child process forked after it started.
 
+use crate::codes::{self, Codes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
@@ -27,11 +28,20 @@ pub(crate) enum TreeCount {
 const MAX_NODES: usize = i32::MAX as usize;
 /// Items ahead to prefetch while assigning sides (items are visited in no memory order).
 const PREFETCH_DISTANCE: usize = 4;
+/// The same for codes, which are smaller and faster to process.
+const CODE_PREFETCH_DISTANCE: usize = 8;
 /// Trees in flight per thread: enough to smooth uneven tree sizes, few enough to bound memory.
 const TREES_PER_THREAD_BATCH: usize = 2;
 
+/// What a build produces besides the nodes it appends to storage.
+pub(crate) struct Built {
+    pub n_trees: usize,
+    /// The compact-codes section, for metrics that have one.
+    pub codes: Option<HeapNodes>,
+}
+
 /// Builds the forest after the items (slots `0..n_items` of `storage`) and appends it, followed
-/// by copies of every root. Returns the number of trees.
+/// by copies of every root; encodes the items' compact codes.
 pub(crate) fn build_forest(
     layout: &Layout,
     storage: &mut Storage,
@@ -39,7 +49,7 @@ pub(crate) fn build_forest(
     trees: TreeCount,
     threads: usize,
     seed: u64,
-) -> Result<usize> {
+) -> Result<Built> {
     if layout.metric == Metric::Dot {
         let items = storage.bytes_mut().expect("building needs writable nodes");
         set_dot_factors(layout, &mut items[..n_items * layout.node_size]);
@@ -65,6 +75,14 @@ pub(crate) fn build_forest(
             )
         })?;
 
+    let codes = pool.install(|| {
+        let items = Nodes {
+            layout,
+            bytes: &storage.bytes()[..n_items * layout.node_size],
+        };
+        codes::encode(crate::kernels::kernels(), items, n_items, &present)
+    })?;
+
     let mut roots: Vec<usize> = Vec::new();
     let mut next_tree = 0usize;
     let batch = threads * TREES_PER_THREAD_BATCH;
@@ -81,11 +99,18 @@ pub(crate) fn build_forest(
                 layout,
                 bytes: &storage.bytes()[..n_items * layout.node_size],
             };
+            let codes = codes
+                .as_ref()
+                .and_then(|c| Codes::parse(c.bytes(), layout.metric, layout.dim, n_items).ok())
+                .flatten();
             let present = &present;
             pool.install(|| {
                 (next_tree..next_tree + wanted)
                     .into_par_iter()
-                    .map(|t| Tree::build(items, n_items, present, Random::for_tree(seed, t as u64)))
+                    .map(|t| {
+                        let rng = Random::for_tree(seed, t as u64);
+                        Tree::build(items, codes, n_items, present, rng)
+                    })
                     .collect()
             })
         };
@@ -97,11 +122,32 @@ pub(crate) fn build_forest(
             }
         }
         next_tree += wanted;
-        for tree in built {
-            if done(trees, roots.len(), storage, layout, n_items) {
-                break 'grow;
+        let built = built.into_iter().collect::<Result<Vec<Tree>>>()?;
+        // The trees this batch contributes: all of them, or for Annoy's rule those appended
+        // before the index holds twice as many nodes as items.
+        let mut n_nodes = storage.bytes().len() / layout.node_size;
+        let mut take = 0;
+        for tree in &built {
+            let enough = match trees {
+                TreeCount::Fixed(t) => roots.len() + take >= t,
+                TreeCount::Auto => n_nodes >= 2 * n_items,
+            };
+            if enough {
+                break;
             }
-            roots.push(append_tree(layout, storage, n_items, tree?)?);
+            n_nodes += tree.len_bytes() / layout.node_size;
+            take += 1;
+        }
+        let all_taken = take == built.len();
+        roots.extend(append_trees(
+            layout,
+            storage,
+            n_items,
+            &built[..take],
+            &pool,
+        )?);
+        if !all_taken {
+            break 'grow;
         }
     }
 
@@ -113,7 +159,10 @@ pub(crate) fn build_forest(
     for (i, &root) in roots.iter().enumerate() {
         nodes.copy_within(root * s..(root + 1) * s, (n_nodes + i) * s);
     }
-    Ok(roots.len())
+    Ok(Built {
+        n_trees: roots.len(),
+        codes,
+    })
 }
 
 fn done(
@@ -159,32 +208,57 @@ fn set_dot_factors(layout: &Layout, items: &mut [u8]) {
     }
 }
 
-/// Appends a tree's nodes, turning its local node numbers into global ones. Returns the
-/// global index of its root.
-fn append_tree(
+/// Appends trees' nodes after the existing ones, turning their local node numbers into global
+/// ones, each tree on its own thread (their regions do not overlap). Returns the global index
+/// of each tree's root.
+fn append_trees(
     layout: &Layout,
     storage: &mut Storage,
     n_items: usize,
-    tree: Tree,
-) -> Result<usize> {
+    trees: &[Tree],
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<usize>> {
     let s = layout.node_size;
-    let base = storage.bytes().len() / s;
-    let count = tree.nodes.bytes().len() / s;
-    check_node_count(base + count)?;
-    storage.resize((base + count) * s)?;
-    let dest = &mut storage.bytes_mut().expect("building needs writable nodes")[base * s..];
-    dest.copy_from_slice(tree.nodes.bytes());
-    for node in dest.chunks_exact_mut(s) {
-        if layout.n_descendants(node) > layout.k as i32 {
-            for c in 0..2 {
-                let child = layout.child(node, c) as usize;
-                if child >= n_items {
-                    layout.set_child(node, c, (child - n_items + base) as i32);
-                }
-            }
-        }
+    let old_len = storage.bytes().len();
+    let mut bases = Vec::with_capacity(trees.len());
+    let mut end = old_len / s;
+    for tree in trees {
+        bases.push(end);
+        end += tree.len_bytes() / s;
     }
-    Ok(base + tree.root - n_items)
+    check_node_count(end)?;
+    storage.resize(end * s)?;
+    let mut dest = &mut storage.bytes_mut().expect("building needs writable nodes")[old_len..];
+    let mut regions = Vec::with_capacity(trees.len());
+    for tree in trees {
+        let (region, rest) = dest.split_at_mut(tree.len_bytes());
+        regions.push(region);
+        dest = rest;
+    }
+    pool.install(|| {
+        regions
+            .into_par_iter()
+            .zip(trees)
+            .zip(&bases)
+            .for_each(|((region, tree), &base)| {
+                region.copy_from_slice(tree.nodes.bytes());
+                for node in region.chunks_exact_mut(s) {
+                    if layout.n_descendants(node) > layout.k as i32 {
+                        for c in 0..2 {
+                            let child = layout.child(node, c) as usize;
+                            if child >= n_items {
+                                layout.set_child(node, c, (child - n_items + base) as i32);
+                            }
+                        }
+                    }
+                }
+            })
+    });
+    Ok(trees
+        .iter()
+        .zip(bases)
+        .map(|(tree, base)| base + tree.root - n_items)
+        .collect())
 }
 
 /// One tree, its nodes numbered locally: item ids stay `< n_items`, node `j` of this tree is
@@ -199,13 +273,21 @@ impl Tree {
         self.nodes.bytes().len()
     }
 
-    fn build(items: Nodes, n_items: usize, present: &[u32], mut rng: Random) -> Result<Tree> {
+    fn build(
+        items: Nodes,
+        codes: Option<Codes>,
+        n_items: usize,
+        present: &[u32],
+        mut rng: Random,
+    ) -> Result<Tree> {
         let mut indices = present.to_vec();
         let mut b = TreeBuilder {
             layout: *items.layout,
             n_items,
             splitter: Splitter::new(items),
             items,
+            codes,
+            weights: Vec::new(),
             nodes: HeapNodes::default(),
             count: 0,
             sides: vec![false; indices.len()],
@@ -222,6 +304,10 @@ struct TreeBuilder<'a> {
     layout: Layout,
     n_items: usize,
     items: Nodes<'a>,
+    /// The items' compact codes, on which sides are assigned when the metric has them: a
+    /// quarter of the bytes of the float vectors, and the build is bound by reading them.
+    codes: Option<Codes<'a>>,
+    weights: Vec<i16>,
     splitter: Splitter<'a>,
     nodes: HeapNodes,
     count: usize,
@@ -309,6 +395,19 @@ impl TreeBuilder<'_> {
     fn assign_sides(&mut self, indices: &[u32], plane: &Plane, rng: &mut Random) -> usize {
         let kernels = self.splitter.kernels();
         let mut right = 0;
+        if let Some(codes) = self.codes {
+            // The plane's normal is prepared like a query; its offset is added exactly.
+            let prepared = codes.prepare(kernels, &plane.normal, &mut self.weights);
+            for (c, (side, &i)) in self.sides.iter_mut().zip(indices).enumerate() {
+                if let Some(&ahead) = indices.get(c + CODE_PREFETCH_DISTANCE) {
+                    codes.prefetch(ahead as usize);
+                }
+                let m = plane.offset + codes.dot(kernels, &prepared, &self.weights, i as usize);
+                *side = if m != 0.0 { m > 0.0 } else { rng.flip() };
+                right += usize::from(*side);
+            }
+            return right;
+        }
         for (c, (side, &i)) in self.sides.iter_mut().zip(indices).enumerate() {
             if let Some(&ahead) = indices.get(c + PREFETCH_DISTANCE) {
                 crate::kernels::prefetch(self.items.get(ahead as usize));

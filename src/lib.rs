@@ -30,6 +30,7 @@ compile_error!(
 
 mod annoy_file;
 mod build;
+mod codes;
 mod error;
 pub mod ffi;
 mod format;

@@ -2,13 +2,19 @@
 //!
 //! One max-heap holds nodes of all trees, keyed by the smallest margin met on the way down
 //! (roots start at +infinity): the most promising branch anywhere in the forest is explored
-//! next. Leaves add their item ids to a candidate list until it holds `search_k` ids
-//! (duplicates included, as Annoy counts them); candidates are then deduplicated, scored
-//! exactly, and the best `n` returned, ties going to the smaller id.
+//! next. Leaves add their item ids to the candidates until `search_k` ids were collected
+//! (duplicates included, as Annoy counts them); a per-thread epoch array drops duplicates as
+//! they arrive, without sorting. Candidates are then scored and the best `n` returned, ties
+//! going to the smaller id:
+//! * with compact codes (see `codes`), every candidate is scored on its code, then the best
+//!   [`rerank_depth`] are scored again exactly on their float vectors, which give the order and
+//!   the distances returned;
+//! * without (Annoy's files, manhattan, hamming), every candidate is scored exactly.
 //!
-//! Scratch space is per thread and reused, so a query allocates nothing but its result once
-//! the buffers have grown, and any number of threads can query one index at once.
+//! Scratch space is per thread and reused, so a query allocates nothing once the buffers have
+//! grown, and any number of threads can query one index at once.
 
+use crate::codes::Codes;
 use crate::error::{Error, Result};
 use crate::kernels::{self, Kernels};
 use crate::metric::Metric;
@@ -120,6 +126,8 @@ fn child_priority(metric: Metric, parent: f32, margin: f32, child: usize) -> f32
 
 /// How many candidates ahead of scoring to prefetch: enough to cover memory latency.
 const PREFETCH_DISTANCE: usize = 4;
+/// The same for codes, which are smaller and scored faster.
+const CODE_PREFETCH_DISTANCE: usize = 8;
 
 #[derive(Clone, Copy)]
 struct Pending {
@@ -147,11 +155,51 @@ impl Ord for Pending {
     }
 }
 
+/// How many candidates, best first by their codes, are scored again exactly: enough that the
+/// true nearest `n` among the candidates are almost never lost to quantisation error.
+pub(crate) fn rerank_depth(n: usize) -> usize {
+    n.saturating_mul(RERANK_FACTOR).max(RERANK_MIN)
+}
+const RERANK_FACTOR: usize = 3;
+const RERANK_MIN: usize = 32;
+
 #[derive(Default)]
 struct Scratch {
     heap: BinaryHeap<Pending>,
+    /// `seen[id] == epoch` when `id` is already a candidate of the current query.
+    seen: Vec<u16>,
+    epoch: u16,
+    /// Distinct candidate ids, in the order leaves produced them.
     candidates: Vec<i32>,
     scored: Vec<(f32, i32)>,
+    weights: Vec<i16>,
+}
+
+impl Scratch {
+    /// Starts a query over `n_items` ids: a new epoch, so no id counts as seen.
+    fn begin(&mut self, n_items: usize) {
+        self.heap.clear();
+        self.candidates.clear();
+        self.scored.clear();
+        if self.seen.len() < n_items {
+            self.seen.resize(n_items, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.seen.fill(0);
+            self.epoch = 1;
+        }
+    }
+
+    /// Adds `id` to the candidates unless it already is one; `id` was checked in range.
+    #[inline]
+    fn add(&mut self, id: i32) {
+        let seen = &mut self.seen[id as usize];
+        if *seen != self.epoch {
+            *seen = self.epoch;
+            self.candidates.push(id);
+        }
+    }
 }
 
 thread_local! {
@@ -163,6 +211,8 @@ pub(crate) struct Forest<'a> {
     pub nodes: Nodes<'a>,
     pub n_items: usize,
     pub n_trees: usize,
+    /// Compact codes of the items, when the index has them.
+    pub codes: Option<Codes<'a>>,
 }
 
 impl Forest<'_> {
@@ -198,8 +248,7 @@ impl Forest<'_> {
         let search_k = search_k.unwrap_or(n.saturating_mul(self.n_trees));
         let n_nodes = self.nodes.len();
 
-        s.heap.clear();
-        s.candidates.clear();
+        s.begin(self.n_items);
         let start = if metric == Metric::Hamming {
             0.0
         } else {
@@ -212,9 +261,11 @@ impl Forest<'_> {
             });
         }
 
+        // Ids collected, duplicates included: Annoy's measure of search effort.
+        let mut collected = 0usize;
         // A valid forest pops each node at most once; more pops means a cycle in a bad file.
         let mut pops = 0usize;
-        while s.candidates.len() < search_k {
+        while collected < search_k {
             let Some(Pending { priority, node: i }) = s.heap.pop() else {
                 break;
             };
@@ -227,15 +278,25 @@ impl Forest<'_> {
             let node = self.nodes.checked(i)?;
             let n_desc = layout.n_descendants(node);
             if n_desc == 1 && (i as usize) < self.n_items {
-                s.candidates.push(i);
+                collected += 1;
+                s.add(i);
             } else if n_desc <= layout.k as i32 {
                 if n_desc < 0 {
                     return Err(Error::corrupt(format!(
                         "node {i} has a negative descendant count; the file is damaged"
                     )));
                 }
-                s.candidates
-                    .extend((0..n_desc as usize).map(|c| layout.child(node, c)));
+                collected += n_desc as usize;
+                for c in 0..n_desc as usize {
+                    let id = layout.child(node, c);
+                    if id < 0 || id as usize >= self.n_items {
+                        return Err(Error::corrupt(format!(
+                            "a leaf lists item {id}, outside 0..{}; the file is damaged",
+                            self.n_items
+                        )));
+                    }
+                    s.add(id);
+                }
             } else {
                 let m = margin(layout, k, node, query);
                 for child in [1, 0] {
@@ -247,31 +308,25 @@ impl Forest<'_> {
             }
         }
 
-        s.candidates.sort_unstable();
-        s.candidates.dedup();
-        s.scored.clear();
-        if let Some(&bad) = s
-            .candidates
-            .iter()
-            .find(|&&id| id < 0 || id as usize >= self.n_items)
-        {
-            return Err(Error::corrupt(format!(
-                "a leaf lists item {bad}, outside 0..{}; the file is damaged",
-                self.n_items
-            )));
-        }
-        for (c, &id) in s.candidates.iter().enumerate() {
-            if let Some(&ahead) = s.candidates.get(c + PREFETCH_DISTANCE) {
-                kernels::prefetch(self.nodes.get(ahead as usize));
+        match (&self.codes, query) {
+            (Some(codes), Query::Floats { v, .. }) => {
+                self.score_codes(s, codes, v);
+                let depth = rerank_depth(n);
+                if s.scored.len() > depth {
+                    s.scored.select_nth_unstable_by(depth - 1, by_score_then_id);
+                    s.scored.truncate(depth);
+                }
+                let scored = &mut s.scored;
+                for c in 0..scored.len() {
+                    if let Some(&(_, ahead)) = scored.get(c + PREFETCH_DISTANCE) {
+                        kernels::prefetch(self.nodes.get(ahead as usize));
+                    }
+                    let id = scored[c].1;
+                    scored[c].0 = score(layout, k, query, self.nodes.get(id as usize));
+                }
             }
-            let item = self.nodes.get(id as usize);
-            // Holes (ids never added) can appear in root buckets padded with zeros.
-            if layout.n_descendants(item) == 1 {
-                s.scored.push((score(layout, k, query, item), id));
-            }
+            _ => self.score_exactly(s, query),
         }
-        let by_score_then_id =
-            |a: &(f32, i32), b: &(f32, i32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         let p = n.min(s.scored.len());
         if p < s.scored.len() && p > 0 {
             s.scored.select_nth_unstable_by(p - 1, by_score_then_id);
@@ -283,4 +338,38 @@ impl Forest<'_> {
         }));
         Ok(())
     }
+
+    /// Scores every candidate exactly, skipping holes (ids never added, which can appear in
+    /// root buckets padded with zeros).
+    fn score_exactly(&self, s: &mut Scratch, query: &Query) {
+        let layout = self.nodes.layout;
+        let k = kernels::kernels();
+        for (c, &id) in s.candidates.iter().enumerate() {
+            if let Some(&ahead) = s.candidates.get(c + PREFETCH_DISTANCE) {
+                kernels::prefetch(self.nodes.get(ahead as usize));
+            }
+            let item = self.nodes.get(id as usize);
+            if layout.n_descendants(item) == 1 {
+                s.scored.push((score(layout, k, query, item), id));
+            }
+        }
+    }
+
+    /// Scores every candidate on its code (holes have none).
+    fn score_codes(&self, s: &mut Scratch, codes: &Codes, query: &[f32]) {
+        let k = kernels::kernels();
+        let prepared = codes.prepare(k, query, &mut s.weights);
+        for (c, &id) in s.candidates.iter().enumerate() {
+            if let Some(&ahead) = s.candidates.get(c + CODE_PREFETCH_DISTANCE) {
+                codes.prefetch(ahead as usize);
+            }
+            if let Some(score) = codes.score(k, &prepared, &s.weights, id as usize) {
+                s.scored.push((score, id));
+            }
+        }
+    }
+}
+
+fn by_score_then_id(a: &(f32, i32), b: &(f32, i32)) -> Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
 }

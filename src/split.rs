@@ -249,8 +249,12 @@ impl<'a> Splitter<'a> {
             } else {
                 continue;
             };
+            // c = (c * n + x / norm) / (n + 1), with the divisions hoisted out of the loop so
+            // it vectorises (this update is most of a split's arithmetic).
+            let keep = *n / (*n + 1.0);
+            let add = 1.0 / (norm * (*n + 1.0));
             for (c, &x) in c.iter_mut().zip(self.items.layout.vector(node)) {
-                *c = (*c * *n + x / norm) / (*n + 1.0);
+                *c = *c * keep + x * add;
             }
             *c_norm = (self.k.dot)(c, c);
             *n += 1.0;

@@ -115,10 +115,25 @@ impl DiskNodes {
         Ok(())
     }
 
-    /// Makes the file durable and valid: body to disk, then the header, then the exact size.
-    /// Returns the finished file, mapped read-only.
-    pub fn finish(mut self, header: &[u8]) -> Result<MappedFile> {
-        let end = self.header_len + self.len;
+    /// Makes the file durable and valid: body and `sections` (each written at its file offset,
+    /// after the body) to disk, then the header, then the exact size. Returns the finished
+    /// file, mapped read-only.
+    pub fn finish(mut self, header: &[u8], sections: &[(usize, &[u8])]) -> Result<MappedFile> {
+        let body_end = self.header_len + self.len;
+        let end = sections
+            .iter()
+            .map(|(at, bytes)| at + bytes.len())
+            .fold(body_end, usize::max);
+        if end > self.map.len() {
+            self.map
+                .flush_async()
+                .map_err(|e| self.io_error("flush", e))?;
+            self.map = map_mut(&self.file, &self.path, end)?;
+        }
+        self.map[body_end..end].fill(0);
+        for (at, bytes) in sections {
+            self.map[*at..at + bytes.len()].copy_from_slice(bytes);
+        }
         self.map.flush().map_err(|e| self.io_error("flush", e))?;
         self.map[..header.len()].copy_from_slice(header);
         self.map

@@ -124,8 +124,9 @@ fn structurally_broken_files_give_corrupt_errors() {
     let root = 512 + (header.n_nodes as usize - 1) * node_size;
 
     // Re-sign a modified file so only the structure is wrong.
+    let body_end = 512 + header.body_length as usize;
     let resign = |bytes: &mut Vec<u8>| {
-        let body = xxh3(&bytes[512..]);
+        let body = xxh3(&bytes[512..body_end]);
         bytes[80..88].copy_from_slice(&body.to_le_bytes());
         let h = xxh3(&bytes[..504]);
         bytes[504..512].copy_from_slice(&h.to_le_bytes());

@@ -17,7 +17,9 @@ impl Body {
             .file_header()
             .unwrap()
             .clone();
-        let bytes = std::fs::read(path).unwrap()[512..].to_vec();
+        // The body only: optional sections (compact codes) follow it.
+        let body = 512..512 + header.body_length as usize;
+        let bytes = std::fs::read(path).unwrap()[body].to_vec();
         (
             Body {
                 bytes,

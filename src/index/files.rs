@@ -1,9 +1,10 @@
 //! Files: saving and loading native and Annoy files, building on disk, verifying.
 
-use super::{Index, State, DEFAULT_SEED};
+use super::{CodesSection, Index, State, DEFAULT_SEED};
 use crate::annoy_file;
+use crate::codes::{self, Codes};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::{self, Header, FLAG_BODY_CHECKSUM, FORMAT_VERSION, HEADER_SIZE};
+use crate::format::{self, Header, Section, FLAG_BODY_CHECKSUM, FORMAT_VERSION, HEADER_SIZE};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
 use crate::storage::{write_atomically, DiskNodes, HeapNodes, MappedFile, Storage};
@@ -19,9 +20,11 @@ impl Index {
             return Ok(());
         };
         let header = self.make_header(disk.bytes());
-        match disk.finish(&header.encode()) {
+        let sections = self.sections(&header);
+        match disk.finish(&header.encode(), &sections) {
             Ok(mut mapped) => {
                 mapped.set_body(HEADER_SIZE, header.body_length as usize);
+                self.codes = codes_range(&header);
                 self.storage = Storage::Mapped(mapped);
                 self.header = Some(header);
                 self.state = State::Mapped;
@@ -62,7 +65,46 @@ impl Index {
         self.check_built()?;
         let body = self.storage.bytes();
         let header = self.make_header(body);
-        write_atomically(path.as_ref(), &[&header.encode(), body])
+        let encoded = header.encode();
+        let mut chunks: Vec<&[u8]> = vec![&encoded, body];
+        let padding = [0u8; codes::ALIGN];
+        let mut end = HEADER_SIZE + body.len();
+        for (at, bytes) in self.sections(&header) {
+            chunks.push(&padding[..at - end]);
+            chunks.push(bytes);
+            end = at + bytes.len();
+        }
+        write_atomically(path.as_ref(), &chunks)
+    }
+
+    /// The sections after the body, each with its offset in the file (as `header` records).
+    fn sections(&self, header: &Header) -> Vec<(usize, &[u8])> {
+        let codes = self.codes_bytes();
+        header
+            .sections
+            .iter()
+            .filter(|s| s.kind == codes::SECTION_KIND)
+            .zip(codes)
+            .map(|(s, bytes)| (s.offset as usize, bytes))
+            .collect()
+    }
+
+    /// The bytes of the compact-codes section, wherever they are.
+    pub(super) fn codes_bytes(&self) -> Option<&[u8]> {
+        match (&self.codes, &self.storage) {
+            (CodesSection::Owned(bytes), _) => Some(bytes.bytes()),
+            (CodesSection::Mapped(range), Storage::Mapped(m)) => m.file_bytes().get(range.clone()),
+            _ => None,
+        }
+    }
+
+    /// The compact codes, if the index has them in a version this library reads.
+    pub(super) fn codes(&self) -> Option<Codes<'_>> {
+        let bytes = self.codes_bytes()?;
+        let (metric, dim) = (self.layout.metric, self.layout.dim);
+        Codes::parse(bytes, metric, dim, self.n_items)
+            .ok()
+            .flatten()
     }
 
     fn make_header(&self, body: &[u8]) -> Header {
@@ -81,7 +123,17 @@ impl Index {
             body_offset: HEADER_SIZE as u64,
             body_length: body.len() as u64,
             body_checksum: format::body_checksum(body),
-            sections: Vec::new(),
+            sections: self
+                .codes_bytes()
+                .map(|bytes| Section {
+                    kind: codes::SECTION_KIND,
+                    flags: 0,
+                    offset: (HEADER_SIZE + body.len()).next_multiple_of(codes::ALIGN) as u64,
+                    length: bytes.len() as u64,
+                    checksum: format::body_checksum(bytes),
+                })
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -104,9 +156,19 @@ impl Index {
             storage: Storage::Mapped(mapped),
             n_items: header.n_items as usize,
             n_trees: header.n_trees as usize,
+            codes: codes_range(&header),
             header: Some(header),
         };
         verify::check_roots(&index.forest())?;
+        if let Some(bytes) = index.codes_bytes() {
+            let (metric, dim) = (index.layout.metric, index.layout.dim);
+            Codes::parse(bytes, metric, dim, index.n_items).map_err(|e| {
+                Error::new(
+                    e.kind(),
+                    format!("cannot load {}: {}", path.display(), e.message()),
+                )
+            })?;
+        }
         Ok(index)
     }
 
@@ -144,6 +206,7 @@ impl Index {
             n_items: forest.n_items,
             n_trees: forest.n_trees,
             header: None,
+            codes: CodesSection::None,
         })
     }
 
@@ -175,7 +238,28 @@ impl Index {
                     "the body checksum does not match: the index file is damaged",
                 ));
             }
+            for s in h.sections.iter().filter(|s| s.kind == codes::SECTION_KIND) {
+                let bytes = self.codes_bytes().unwrap_or_default();
+                if format::body_checksum(bytes) != s.checksum {
+                    return Err(Error::new(
+                        ErrorKind::ChecksumMismatch,
+                        "the compact-codes section's checksum does not match: the index file is damaged",
+                    ));
+                }
+            }
         }
         verify::check_forest(&self.forest())
     }
+}
+
+/// The byte range of the compact-codes section a header lists (header checks made sure it
+/// lies inside the file).
+fn codes_range(header: &Header) -> CodesSection {
+    header
+        .sections
+        .iter()
+        .find(|s| s.kind == codes::SECTION_KIND)
+        .map_or(CodesSection::None, |s| {
+            CodesSection::Mapped(s.offset as usize..(s.offset + s.length) as usize)
+        })
 }

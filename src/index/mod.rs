@@ -12,6 +12,7 @@ use crate::metric::Metric;
 use crate::node::Layout;
 use crate::storage::{HeapNodes, Storage};
 use query::pack_bits;
+use std::ops::Range;
 use std::path::Path;
 
 mod files;
@@ -43,6 +44,16 @@ pub struct Index {
     n_trees: usize,
     /// The header read from, or written to, the file behind a mapped index.
     header: Option<Header>,
+    codes: CodesSection,
+}
+
+/// Where the compact-codes section of an index lives, if it has one.
+enum CodesSection {
+    None,
+    /// Encoded by `build`, not yet in a file.
+    Owned(HeapNodes),
+    /// This byte range of the mapped file, checked when the file was loaded.
+    Mapped(Range<usize>),
 }
 
 impl std::fmt::Debug for Index {
@@ -68,6 +79,7 @@ impl Index {
             n_items: 0,
             n_trees: 0,
             header: None,
+            codes: CodesSection::None,
         })
     }
 
@@ -217,7 +229,10 @@ impl Index {
             self.seed,
         );
         match built {
-            Ok(n) => self.n_trees = n,
+            Ok(built) => {
+                self.n_trees = built.n_trees;
+                self.codes = built.codes.map_or(CodesSection::None, CodesSection::Owned);
+            }
             Err(e) => {
                 // Drop the partial forest: the items are intact and the index stays addable.
                 let _ = self.storage.resize(self.n_items * self.layout.node_size);
@@ -239,6 +254,7 @@ impl Index {
             State::Built => {
                 self.storage.resize(self.n_items * self.layout.node_size)?;
                 self.n_trees = 0;
+                self.codes = CodesSection::None;
                 self.state = State::Adding;
                 Ok(())
             }

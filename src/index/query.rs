@@ -64,7 +64,7 @@ impl Index {
     ) -> Result<()> {
         self.check_built()?;
         let dim = self.layout.dim;
-        if queries.len() % dim != 0 {
+        if !queries.len().is_multiple_of(dim) {
             return Err(Error::invalid_argument(format!(
                 "index has dim {dim}, queries hold {} values, not a multiple of it",
                 queries.len()
@@ -287,6 +287,7 @@ impl Index {
             },
             n_items: self.n_items,
             n_trees: self.n_trees,
+            codes: self.codes(),
         }
     }
 

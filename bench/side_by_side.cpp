@@ -1,0 +1,253 @@
+// ann and Annoy 1.17.3 side by side: same vectors, same queries, same process, same timer.
+//
+//   side_by_side --name dev --metric angular --base base.npy --queries query.npy
+//                [--truth gt_angular_ids.npy] [--trees 10,50,100] [--limit N] [--out results.jsonl]
+//   side_by_side --name smoke --metric euclidean --synthetic 5000,32,200 --trees 10
+//
+// For each tree count: builds with each library on 1 and on 2 threads (each build in a forked
+// child, for its own peak memory), saves, measures file size and load time, then sweeps
+// search_k with one thread, measuring recall@10 and queries per second at every point for
+// both libraries back to back, until both pass recall 0.995 or a pass gets too slow. Then
+// queries on 2 threads at the search_k where each library first reaches recall 0.90. Prints
+// progress to stderr and appends one JSON object per tree count to --out; bench/report.py
+// turns those into the table and the plot. bench/run builds and runs this program.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "data.hpp"
+#include "libraries.hpp"
+
+using namespace bench;
+
+namespace {
+
+struct Options {
+  std::string name, metric, base, queries, truth, out = "results.jsonl", work = "/tmp";
+  std::vector<int> trees{10, 50, 100};
+  std::vector<int64_t> search_ks{500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000};
+  size_t limit = 0, n = 10, synthetic_rows = 0, synthetic_dim = 0, synthetic_queries = 0;
+  double max_pass_seconds = 25;
+};
+
+template <typename T>
+std::vector<T> parse_list(const std::string& text) {
+  std::vector<T> values;
+  std::stringstream s(text);
+  for (std::string item; std::getline(s, item, ',');) values.push_back(T(std::stoll(item)));
+  return values;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; i++) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
+    std::string v = argv[++i];
+    if (flag == "--name") o.name = v;
+    else if (flag == "--metric") o.metric = v;
+    else if (flag == "--base") o.base = v;
+    else if (flag == "--queries") o.queries = v;
+    else if (flag == "--truth") o.truth = v;
+    else if (flag == "--out") o.out = v;
+    else if (flag == "--work") o.work = v;
+    else if (flag == "--trees") o.trees = parse_list<int>(v);
+    else if (flag == "--search-k") o.search_ks = parse_list<int64_t>(v);
+    else if (flag == "--limit") o.limit = std::stoul(v);
+    else if (flag == "--max-pass-seconds") o.max_pass_seconds = std::stod(v);
+    else if (flag == "--synthetic") {
+      auto parts = parse_list<size_t>(v);
+      if (parts.size() != 3) throw std::runtime_error("--synthetic ROWS,DIM,QUERIES");
+      o.synthetic_rows = parts[0], o.synthetic_dim = parts[1], o.synthetic_queries = parts[2];
+    } else throw std::runtime_error("unknown option " + flag);
+  }
+  if (o.name.empty() || o.metric.empty()) throw std::runtime_error("--name and --metric are required");
+  return o;
+}
+
+std::unique_ptr<Library> annoy_for(const std::string& metric) {
+  if (metric == "angular") return std::unique_ptr<Library>(new Annoy_<Annoy::Angular>());
+  if (metric == "euclidean") return std::unique_ptr<Library>(new Annoy_<Annoy::Euclidean>());
+  if (metric == "dot") return std::unique_ptr<Library>(new Annoy_<Annoy::DotProduct>());
+  if (metric == "manhattan") return std::unique_ptr<Library>(new Annoy_<Annoy::Manhattan>());
+  throw std::runtime_error("metric " + metric + " is not benchmarked");
+}
+
+struct Pass {
+  int64_t search_k;
+  double recall, qps;
+};
+
+// One single-threaded pass over every query: recall@n against the truth, and queries per second.
+Pass run_pass(const Loaded& index, const Matrix<float>& queries, const Matrix<int32_t>& truth, size_t n,
+              int64_t search_k) {
+  std::vector<int32_t> found(queries.rows * n, -1);
+  double start = now();
+  for (size_t q = 0; q < queries.rows; q++) index.query(queries.row(q), n, search_k, &found[q * n]);
+  double seconds = now() - start;
+  size_t hits = 0;
+  for (size_t q = 0; q < queries.rows; q++) {
+    std::set<int32_t> expected(truth.row(q), truth.row(q) + std::min(n, truth.cols));
+    for (size_t i = 0; i < n; i++) hits += expected.count(found[q * n + i]);
+  }
+  return {search_k, double(hits) / double(queries.rows * n), double(queries.rows) / seconds};
+}
+
+// Queries per second with two threads sharing one loaded index, each taking every other query.
+double two_thread_qps(const Loaded& index, const Matrix<float>& queries, size_t n, int64_t search_k) {
+  double start = now();
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 2; t++)
+    threads.emplace_back([&, t] {
+      std::vector<int32_t> ids(n);
+      for (size_t q = t; q < queries.rows; q += 2) index.query(queries.row(q), n, search_k, ids.data());
+    });
+  for (auto& t : threads) t.join();
+  return double(queries.rows) / (now() - start);
+}
+
+// The fastest of a few loads (an mmap and a header check for both libraries), in seconds.
+double load_seconds(const Library& lib, const std::string& path, size_t dim) {
+  double best = 1e9;
+  for (int i = 0; i < 5; i++) {
+    double start = now();
+    auto loaded = lib.load(path, dim);
+    best = std::min(best, now() - start);
+  }
+  return best;
+}
+
+std::string json_curve(const std::vector<Pass>& passes) {
+  std::ostringstream s;
+  s << "[";
+  for (size_t i = 0; i < passes.size(); i++)
+    s << (i ? "," : "") << "{\"search_k\":" << passes[i].search_k << ",\"recall\":" << passes[i].recall
+      << ",\"qps\":" << passes[i].qps << "}";
+  return s.str() + "]";
+}
+
+int64_t first_reaching(const std::vector<Pass>& passes, double recall) {
+  for (const Pass& p : passes)
+    if (p.recall >= recall) return p.search_k;
+  return passes.empty() ? -1 : passes.back().search_k;
+}
+
+void run(const Options& o) {
+  Matrix<float> base, queries;
+  if (o.synthetic_rows) {
+    base = synthetic(o.synthetic_rows, o.synthetic_dim, 1);
+    queries = synthetic(o.synthetic_queries, o.synthetic_dim, 2);
+  } else {
+    base = load_matrix<float>(o.base);
+    queries = load_matrix<float>(o.queries);
+  }
+  if (o.limit && o.limit < base.rows) {
+    base.rows = o.limit;
+    base.data.resize(base.rows * base.cols);
+  }
+  if (base.cols != queries.cols) throw std::runtime_error("base and queries differ in dimension");
+  Matrix<int32_t> truth;
+  if (!o.truth.empty() && file_exists(o.truth) && !o.limit) {
+    truth = load_matrix<int32_t>(o.truth);
+  } else {
+    std::string cached = o.work + "/truth-" + o.name + "-" + o.metric + "-" + std::to_string(base.rows) + ".ivecs";
+    if (file_exists(cached)) {
+      truth = load_matrix<int32_t>(cached);
+    } else {
+      std::fprintf(stderr, "[%s] computing exact neighbours by brute force\n", o.name.c_str());
+      truth = brute_force(base, queries, o.metric, o.n);
+      save_ivecs(cached, truth);
+    }
+  }
+  if (truth.rows != queries.rows || truth.cols < o.n) throw std::runtime_error("ground truth does not fit the queries");
+
+  ann_metric metric_code;
+  check(ann_metric_from_name(o.metric.c_str(), &metric_code), "metric");
+  Ann ann(metric_code);
+  auto annoy = annoy_for(o.metric);
+  const Library* libs[2] = {&ann, annoy.get()};
+  size_t dim = base.cols;
+
+  for (int trees : o.trees) {
+    std::map<std::string, double> figures;
+    std::map<std::string, std::string> paths;
+    for (int threads : {1, 2}) {
+      for (const Library* lib : libs) {
+        std::string path = threads == 1 ? o.work + "/" + o.name + "-" + std::to_string(trees) + "." + lib->name() : "";
+        auto result = in_child([&] { return lib->build(base.data.data(), base.rows, dim, trees, threads, path); });
+        std::string key = lib->name() + "_build_s_" + std::to_string(threads) + "t";
+        figures[key] = result.first;
+        if (threads == 1) {
+          figures[lib->name() + "_build_peak_rss_mb"] = result.second / 1e6;
+          paths[lib->name()] = path;
+        }
+        std::fprintf(stderr, "[%s %d trees] %s build on %d thread(s): %.2f s\n", o.name.c_str(), trees,
+                     lib->name().c_str(), threads, result.first);
+      }
+    }
+    std::map<std::string, std::unique_ptr<Loaded>> loaded;
+    std::map<std::string, std::vector<Pass>> curves;
+    for (const Library* lib : libs) {
+      struct stat st {};
+      stat(paths[lib->name()].c_str(), &st);
+      figures[lib->name() + "_file_mb"] = double(st.st_size) / 1e6;
+      figures[lib->name() + "_load_ms"] = load_seconds(*lib, paths[lib->name()], dim) * 1e3;
+      loaded[lib->name()] = lib->load(paths[lib->name()], dim);
+      run_pass(*loaded[lib->name()], queries, truth, o.n, o.search_ks.front());  // warm the page cache
+    }
+    bool slow = false;
+    for (int64_t sk : o.search_ks) {
+      bool done = true;
+      for (const Library* lib : libs) {
+        Pass p = run_pass(*loaded[lib->name()], queries, truth, o.n, sk);
+        curves[lib->name()].push_back(p);
+        done = done && p.recall >= 0.995;
+        slow = slow || double(queries.rows) / p.qps > o.max_pass_seconds;
+        std::fprintf(stderr, "[%s %d trees] %-5s search_k %7lld: recall %.4f, %8.1f QPS\n", o.name.c_str(), trees,
+                     lib->name().c_str(), (long long)sk, p.recall, p.qps);
+      }
+      if (done || slow) break;
+    }
+    for (const Library* lib : libs) {
+      const std::string& name = lib->name();
+      int64_t sk = first_reaching(curves[name], 0.90);
+      figures[name + "_batch2_search_k"] = double(sk);
+      figures[name + "_batch2_qps"] = two_thread_qps(*loaded[name], queries, o.n, sk);
+      // Resident memory the queries add, in a fresh process-image: the mapped pages they touch.
+      auto rss = in_child([&] {
+        double before = rss_bytes();
+        auto index = lib->load(paths[name], dim);
+        run_pass(*index, queries, truth, o.n, sk);
+        return std::max(0.0, rss_bytes() - before);
+      });
+      figures[name + "_query_rss_mb"] = rss.first / 1e6;
+    }
+    loaded.clear();
+    for (auto& path : paths) std::remove(path.second.c_str());
+
+    std::FILE* out = std::fopen(o.out.c_str(), "a");
+    if (!out) throw std::runtime_error("cannot open " + o.out);
+    std::fprintf(out, "{\"dataset\":\"%s\",\"metric\":\"%s\",\"n_items\":%zu,\"dim\":%zu,\"n_queries\":%zu,\"trees\":%d",
+                 o.name.c_str(), o.metric.c_str(), base.rows, dim, queries.rows, trees);
+    for (auto& f : figures) std::fprintf(out, ",\"%s\":%.6g", f.first.c_str(), f.second);
+    for (auto& c : curves) std::fprintf(out, ",\"%s_curve\":%s", c.first.c_str(), json_curve(c.second).c_str());
+    std::fprintf(out, "}\n");
+    std::fclose(out);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    run(parse(argc, argv));
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "side_by_side: %s\n", e.what());
+    return 1;
+  }
+}
