@@ -30,8 +30,11 @@ const MAX_NODES: usize = i32::MAX as usize;
 const PREFETCH_DISTANCE: usize = 4;
 /// The same for codes, which are smaller and faster to process.
 const CODE_PREFETCH_DISTANCE: usize = 8;
-/// Trees in flight per thread: enough to smooth uneven tree sizes, few enough to bound memory.
-const TREES_PER_THREAD_BATCH: usize = 2;
+/// Trees are built in batches, appended between batches. Bigger batches leave threads idle
+/// less often (every batch waits for its slowest tree); the cost is memory, so a batch holds
+/// about this many bytes of trees, and from 1 to `MAX_TREES_PER_THREAD` trees per thread.
+const IN_FLIGHT_BYTES: usize = 256 << 20;
+const MAX_TREES_PER_THREAD: usize = 8;
 
 /// What a build produces besides the nodes it appends to storage.
 pub(crate) struct Built {
@@ -85,7 +88,8 @@ pub(crate) fn build_forest(
 
     let mut roots: Vec<usize> = Vec::new();
     let mut next_tree = 0usize;
-    let batch = threads * TREES_PER_THREAD_BATCH;
+    // The first batch is one tree per thread, which tells how large a tree is.
+    let mut batch = threads;
     'grow: loop {
         let wanted = match trees {
             TreeCount::Fixed(t) => t.saturating_sub(next_tree).min(batch),
@@ -115,10 +119,25 @@ pub(crate) fn build_forest(
             })
         };
         if next_tree == 0 {
-            if let (Some(Ok(first)), TreeCount::Fixed(t)) = (built.first(), trees) {
-                // Reserve the whole forest once, estimated from the first tree.
-                let estimate = (first.len_bytes() + layout.node_size) * t * 21 / 20;
-                storage.reserve(estimate)?;
+            if let Some(Ok(first)) = built.first() {
+                let tree_bytes = first.len_bytes().max(1);
+                let per_thread =
+                    (IN_FLIGHT_BYTES / threads / tree_bytes).clamp(1, MAX_TREES_PER_THREAD);
+                batch = threads * per_thread;
+                if let TreeCount::Auto = trees {
+                    // Trees past the target are built for nothing: aim for the few needed.
+                    let nodes_needed =
+                        (2 * n_items).saturating_sub(storage.bytes().len() / layout.node_size);
+                    let trees_needed = nodes_needed.div_ceil(tree_bytes / layout.node_size + 1);
+                    batch = batch
+                        .min(trees_needed.next_multiple_of(threads))
+                        .max(threads);
+                }
+                if let TreeCount::Fixed(t) = trees {
+                    // Reserve the whole forest once, estimated from the first tree.
+                    let estimate = (first.len_bytes() + layout.node_size) * t * 21 / 20;
+                    storage.reserve(estimate)?;
+                }
             }
         }
         next_tree += wanted;

@@ -26,8 +26,9 @@
 //! | 480    | 24   | reserved, zero                                                 |
 //! | 504    | 8    | header checksum, xxh3-64 of bytes 0..504                       |
 //!
-//! Sections (key map, deletions, quantized vectors, ...) are for later features and sit after
-//! the body. A reader skips sections it does not know unless they are marked required.
+//! Sections sit after the body, each at a 64-byte-aligned offset: kind 1 is the compact codes
+//! (`codes.rs`); later features (keys, deletions, graphs) add kinds. A reader skips sections
+//! it does not know unless they are marked required.
 //! All integers are little-endian.
 
 use crate::error::{Error, ErrorKind, Result};

@@ -47,18 +47,22 @@ fn queries_allocate_nothing_once_warm() {
     for metric in [Metric::Euclidean, Metric::Manhattan] {
         let data = SplitMix64::new(21).vectors(3000, 32, metric);
         let path = dir.path().join(format!("{metric}.ann"));
-        build_index(metric, 32, &data, 10, 1, 2).save(&path).unwrap();
+        build_index(metric, 32, &data, 10, 1, 2)
+            .save(&path)
+            .unwrap();
         let index = Index::load(&path, false).unwrap();
         let queries = SplitMix64::new(22).vectors(50, 32, metric);
         let mut out = Vec::with_capacity(100);
         let mut run = |search_k| {
             for q in &queries {
                 out.clear();
-                index.search_vector_into(q, 100, search_k, &mut out).unwrap();
+                index
+                    .search_vector_into(q, 100, search_k, &mut out)
+                    .unwrap();
             }
         };
         run(Some(30_000)); // grows the scratch space to its largest
-        // The counter sees allocations: returning a new Vec makes one.
+                           // The counter sees allocations: returning a new Vec makes one.
         let fresh = allocations(|| drop(index.get_nns_by_vector(&queries[0], 10, None)));
         assert!(fresh >= 1, "the counting allocator is not counting");
         assert_eq!(allocations(|| run(Some(30_000))), 0, "{metric}, Rust API");

@@ -12,7 +12,9 @@ const CODES: u32 = 1;
 fn saved(dir: &Path, metric: Metric, n: usize, dim: usize) -> (PathBuf, Vec<Vec<f32>>) {
     let data = SplitMix64::new(11).vectors(n, dim, metric);
     let path = dir.join(format!("{metric}.ann"));
-    build_index(metric, dim, &data, 8, 2, 5).save(&path).unwrap();
+    build_index(metric, dim, &data, 8, 2, 5)
+        .save(&path)
+        .unwrap();
     (path, data)
 }
 
@@ -127,8 +129,10 @@ fn rand_suffix() -> u64 {
 fn a_damaged_codes_section_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (path, data) = saved(dir.path(), Metric::Angular, 400, 16);
-    let put_u32 = |at: usize, v: u32| move |s: &mut [u8]| s[at..at + 4].copy_from_slice(&v.to_le_bytes());
-    let put_u64 = |at: usize, v: u64| move |s: &mut [u8]| s[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    let put_u32 =
+        |at: usize, v: u32| move |s: &mut [u8]| s[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    let put_u64 =
+        |at: usize, v: u64| move |s: &mut [u8]| s[at..at + 8].copy_from_slice(&v.to_le_bytes());
 
     // Contradicting the index (dim, item count, stride) or pointing outside the section: the
     // loader refuses the file.
@@ -136,9 +140,18 @@ fn a_damaged_codes_section_is_refused() {
         ("dim", with_edited_codes(&path, true, put_u32(8, 17))),
         ("n_items", with_edited_codes(&path, true, put_u64(16, 401))),
         ("stride", with_edited_codes(&path, true, put_u32(12, 3))),
-        ("rows offset", with_edited_codes(&path, true, put_u64(40, u64::MAX - 7))),
-        ("parameters offset", with_edited_codes(&path, true, put_u64(24, 1 << 40))),
-        ("misaligned terms", with_edited_codes(&path, true, put_u64(32, 66))),
+        (
+            "rows offset",
+            with_edited_codes(&path, true, put_u64(40, u64::MAX - 7)),
+        ),
+        (
+            "parameters offset",
+            with_edited_codes(&path, true, put_u64(24, 1 << 40)),
+        ),
+        (
+            "misaligned terms",
+            with_edited_codes(&path, true, put_u64(32, 66)),
+        ),
     ] {
         let err = Index::load(&file, false).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{what}: {err}");
@@ -152,7 +165,10 @@ fn a_damaged_codes_section_is_refused() {
         s[last] ^= 0xff;
     });
     let index = Index::load(&flipped, false).unwrap();
-    assert_eq!(index.verify().unwrap_err().kind(), ErrorKind::ChecksumMismatch);
+    assert_eq!(
+        index.verify().unwrap_err().kind(),
+        ErrorKind::ChecksumMismatch
+    );
     index.get_nns_by_vector(&data[0], 10, None).unwrap();
 
     // A codes version this library does not know is ignored: queries score the float vectors.
@@ -181,7 +197,10 @@ fn codes_follow_the_index_through_unbuild_and_rebuild() {
     index.build(4, 1).unwrap();
     let second = dir.path().join("second.ann");
     index.save(&second).unwrap();
-    let (a, b) = (codes_section(&first).unwrap(), codes_section(&second).unwrap());
+    let (a, b) = (
+        codes_section(&first).unwrap(),
+        codes_section(&second).unwrap(),
+    );
     assert!(b.length > a.length, "the rebuilt index has one more code");
     let loaded = Index::load(&second, false).unwrap();
     loaded.verify().unwrap();

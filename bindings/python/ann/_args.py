@@ -123,8 +123,13 @@ def vector(values: Vector, f: int) -> Any:
     if np is not None and values.dtype.kind in _NUMERIC_KINDS:
         if values.shape != (f,):
             raise IndexError(f"Vector has wrong length (expected {f}, got shape {values.shape})")
-        contiguous = np.ascontiguousarray(values, dtype=np.float32)
-        return contiguous.ctypes.data_as(FLOATS)  # the pointer keeps the array alive
+        contiguous = np.ascontiguousarray(values, dtype=np.float32)  # a float32 row: no copy
+        try:
+            # A ctypes view of the array's own memory (it keeps the array alive): the cheapest
+            # way to hand numpy memory to C, a few times faster than ``ctypes.data_as``.
+            return (c_float * f).from_buffer(contiguous)
+        except TypeError:  # a read-only array cannot back a ctypes view
+            return contiguous.ctypes.data_as(FLOATS)  # the pointer keeps the array alive
     if not isinstance(values, (list, tuple)):
         values = [values[i] for i in range(f)]
     return (c_float * f).from_buffer(array.array("f", values))  # keeps the array alive too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import ctypes
 import warnings
 
 import numpy as np
@@ -406,3 +407,36 @@ def test_dot_distances_are_inner_products_largest_first():
         index.add_item(i, v)
     index.build(5)
     assert index.get_nns_by_vector([1, 1], 4, include_distances=True) == ([2, 1, 0, 3], [3.0, 2.0, 1.0, -2.0])
+
+
+# -- passing vectors to C -----------------------------------------------------------------
+
+
+def test_a_float32_numpy_row_reaches_c_without_a_copy():
+    """A C-contiguous float32 row is handed to libann in place: the pointer C receives is the
+    array's own memory (no conversion, no copy per query)."""
+    from ann import _args
+
+    matrix = np.arange(24, dtype=np.float32).reshape(3, 8)
+    row = matrix[1]
+    arg = _args.vector(row, 8)
+    assert ctypes.addressof(arg) == row.ctypes.data
+    row[0] = 42.0  # the view sees the array's memory, not a snapshot
+    assert arg[0] == 42.0
+
+
+def test_read_only_and_other_dtypes_are_converted_correctly(small):
+    from ann import _args
+
+    index, data = small
+    frozen = np.array(data[0], dtype=np.float32)
+    frozen.setflags(write=False)
+    pointer = _args.vector(frozen, 4)
+    assert ctypes.cast(pointer, ctypes.c_void_p).value == frozen.ctypes.data
+    expected = index.get_nns_by_vector(list(data[0]), 5)
+    for vector in (frozen, np.array(data[0], dtype=np.float64), np.array(data[0], dtype=np.float16)[::1]):
+        got = index.get_nns_by_vector(vector, 5)
+        if vector.dtype != np.float16:
+            assert got == expected
+        else:
+            assert len(got) == 5

@@ -57,16 +57,31 @@ module Ann
       name
     end
 
-    # `vector`, an Array of `length` Numerics (or anything with #to_a giving one), as an Array of
-    # Floats.
-    def floats(vector, length, name = 'vector')
-      values = array(vector, length, name)
-      values.map do |x|
-        raise ArgumentError, "#{name} must hold Numeric values, not #{x.class}" unless x.is_a?(Numeric)
+    # `vector`, an Array of `length` Numerics (or anything with #to_a giving one), as floats in
+    # native memory for a `const float *`. The values are converted in one C call, with no
+    # Ruby-level loop; only a failed conversion looks at them one by one, to name the culprit.
+    def float_buffer(vector, length, name = 'vector')
+      buffer = FFI::MemoryPointer.new(:float, [length, 1].max)
+      put_floats(buffer, 0, array(vector, length, name), name)
+      buffer
+    end
 
-        Float(x)
+    # Rows of `length` Numerics, one after the other, in one native buffer (batch queries).
+    def float_rows(rows, length)
+      buffer = FFI::MemoryPointer.new(:float, [rows.size * length, 1].max)
+      rows.each_with_index do |row, q|
+        put_floats(buffer, q * length * 4, array(row, length, "vectors[#{q}]"), "vectors[#{q}]")
       end
+      buffer
+    end
+
+    # Writes the Numerics `values` as floats at byte `offset` of `buffer`.
+    def put_floats(buffer, offset, values, name)
+      buffer.put_array_of_float(offset, values)
     rescue RangeError, TypeError => e
+      culprit = values.find { |x| !x.is_a?(Numeric) }
+      raise ArgumentError, "#{name} must hold Numeric values, not #{culprit.class}" if culprit
+
       raise ArgumentError, "#{name}: #{e.message}"
     end
 
@@ -75,13 +90,6 @@ module Ann
       array(words, length, name).each do |word|
         integer(word, "each of #{name}", 0..U64_MAX)
       end
-    end
-
-    # Float values in native memory, for a `const float *`.
-    def float_buffer(values)
-      buffer = FFI::MemoryPointer.new(:float, [values.size, 1].max)
-      buffer.put_array_of_float(0, values)
-      buffer
     end
 
     # 64-bit words in native memory, for a `const uint64_t *`.

@@ -70,7 +70,7 @@ module Ann
     # plus 1, and ids never added are holes that queries skip. Returns self.
     def add_item(id, vector)
       id = Convert.unsigned(id, 'id')
-      buffer = Convert.float_buffer(Convert.floats(vector, dim))
+      buffer = Convert.float_buffer(vector, dim)
       @handle.exclusive { |index| Native.check(Native.ann_add_item(index, id, buffer)) }
       self
     end

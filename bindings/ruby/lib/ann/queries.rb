@@ -14,7 +14,7 @@ module Ann
   module Queries
     # The `n` items nearest to `vector` (`dim` Numerics; 0/1 per bit for hamming).
     def get_nns_by_vector(vector, n, search_k: -1, include_distances: false)
-      query = Convert.float_buffer(Convert.floats(vector, dim))
+      query = Convert.float_buffer(vector, dim)
       nearest(n, search_k, include_distances) do |index, width, ids, distances, count|
         Native.ann_get_nns(index, query, width, search_k, ids, distances, count)
       end
@@ -43,8 +43,7 @@ module Ann
       raise ArgumentError, "vectors must be an Array of vectors, not #{vectors.class}" unless vectors.respond_to?(:to_a)
 
       rows = vectors.to_a
-      queries = rows.each_with_index.flat_map { |row, q| Convert.floats(row, dim, "vectors[#{q}]") }
-      batch(Convert.float_buffer(queries), rows.size, n, search_k, n_threads, include_distances)
+      batch(Convert.float_rows(rows, dim), rows.size, n, search_k, n_threads, include_distances)
     end
 
     private
