@@ -48,9 +48,26 @@
 #define ANN_ABI_VERSION 1
 
 /**
+ * The largest key the direct layout holds: node references are i32 in Annoy's layout.
+ */
+#define MAX_DIRECT_KEY ((uint64_t)INT32_MAX - 1)
+
+/**
+ * The one value that is not a key: C callers use it for "no result".
+ */
+#define NO_KEY UINT64_MAX
+
+/**
  * An index: opaque, made by `ann_new` or `ann_load`, released by `ann_free`.
  */
 typedef struct ann_index ann_index;
+
+/**
+ * Search options: made by `ann_search_options_new`, released by `ann_search_options_free`.
+ * Setters need exclusive access; while no setter runs, one object may be used by any number
+ * of concurrent searches.
+ */
+typedef struct ann_search_options ann_search_options;
 
 /**
  * The outcome of a call, as a fixed-width integer.
@@ -200,12 +217,21 @@ ann_status ann_get_distance(const ann_index *index,
                             float *out_distance);
 
 /**
- * Stores in `*out` the number of item slots: the largest id added, plus 1.
+ * Stores in `*out` the largest key added plus 1 (0 when empty): Annoy's `n_items` for keys
+ * added densely from 0, keys never added included. `ann_get_n_stored` counts the items.
  *
  * Errors: `ANN_STATUS_NULL_POINTER`.
  */
 ann_status ann_get_n_items(const ann_index *index,
                            uint64_t *out);
+
+/**
+ * Stores in `*out` the number of items stored (each key counted once).
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`.
+ */
+ann_status ann_get_n_stored(const ann_index *index,
+                            uint64_t *out);
 
 /**
  * Stores in `*out` the number of trees (0 before the index is built).
@@ -309,12 +335,14 @@ ann_status ann_new(uint32_t dim,
 void ann_free(ann_index *index);
 
 /**
- * Adds, or replaces, item `id` with `dim` floats read from `vector`. Ids are dense: the index
- * grows to `id + 1` slots, and ids never added are holes that queries skip. For hamming,
- * values above 0.5 are 1-bits.
+ * Adds, or replaces, the item with key `id` (any 64-bit value but `UINT64_MAX`) with `dim`
+ * floats read from `vector`. For hamming, values above 0.5 are 1-bits. Memory grows with the
+ * number of items, not the largest key: keys up to 2^31 - 2 that fill at least half of
+ * `0..max key` are kept in Annoy's layout (slot = key, keys never added are holes that queries
+ * skip, and `ann_save_annoy` works); other keys are stored compactly with a keys section.
  *
- * Errors: `ANN_STATUS_NULL_POINTER` (index, vector); `ANN_STATUS_INVALID_ARGUMENT` for an id
- * above 2^31 - 2 or a NaN or infinite value; `ANN_STATUS_INVALID_STATE` if the index is built
+ * Errors: `ANN_STATUS_NULL_POINTER` (index, vector); `ANN_STATUS_INVALID_ARGUMENT` for the key
+ * `UINT64_MAX` or a NaN or infinite value; `ANN_STATUS_INVALID_STATE` if the index is built
  * (call `ann_unbuild` first) or loaded; `ANN_STATUS_OUT_OF_MEMORY`.
  */
 ann_status ann_add_item(ann_index *index,
@@ -398,6 +426,26 @@ ann_status ann_load(const char *path,
                     ann_index **out);
 
 /**
+ * Maps the `n_paths` index files at `paths` (native files of one metric and dimension, no key
+ * stored in two of them) as one read-only index. Every query form, filters and batches
+ * included, searches every shard with the same `n` and `search_k`, and merges the results as
+ * one index would order them (by distance, ties to the smaller key). Item calls find the
+ * shard holding the key. `ann_get_n_items` is the largest key + 1 over all shards,
+ * `ann_get_n_stored` and `ann_get_n_trees` their sums. Adding, building and saving are
+ * `ANN_STATUS_INVALID_STATE`. Checking that keys do not repeat reads every shard's keys
+ * (O(n) in the items, unlike `ann_load`). The paths are not kept after the call.
+ *
+ * On success `*out` receives a new handle, owned by the caller (`ann_free`).
+ * Errors: `ANN_STATUS_NULL_POINTER` (paths when n_paths > 0, any path, out);
+ * `ANN_STATUS_INVALID_ARGUMENT` (no paths; shards that differ in metric or dimension; a key
+ * in two shards); and as `ann_load` for each file.
+ */
+ann_status ann_open_shards(const char *const *paths,
+                           size_t n_paths,
+                           bool prefault,
+                           ann_index **out);
+
+/**
  * Builds straight into the file at `path`, which is created or truncated, instead of into
  * memory. Use it for indexes larger than RAM. Call it before `ann_build`. Items added before or
  * after the call go to the file. `ann_build` then finishes the file and maps it read-only.
@@ -442,6 +490,64 @@ ann_status ann_load_annoy(const char *path,
  */
 ann_status ann_save_annoy(const ann_index *index,
                           const char *path);
+
+/**
+ * Creates search options with the defaults: `search_k` -1 (`n * n_trees`), no filter.
+ * `*out` receives a handle owned by the caller, released with `ann_search_options_free`.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER` if `out` is NULL.
+ */
+ann_status ann_search_options_new(ann_search_options **out);
+
+/**
+ * Releases search options. NULL is a no-op, and so (best effort) is a handle already freed.
+ * No search may be using them.
+ */
+void ann_search_options_free(ann_search_options *options);
+
+/**
+ * Sets how many accepted candidates a search collects: larger gives better recall and slower
+ * searches; -1 means `n * n_trees`.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` below -1.
+ */
+ann_status ann_search_options_set_search_k(ann_search_options *options,
+                                           int64_t search_k);
+
+/**
+ * Only these `n` keys may be returned. The list is copied (free it when you like); order and
+ * repeats do not matter. `n` = 0 gives an empty allow-list, which accepts nothing. Replaces
+ * an earlier allow-list.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER` (options; keys when n > 0).
+ */
+ann_status ann_search_options_set_allow_list(ann_search_options *options,
+                                             const uint64_t *keys,
+                                             size_t n);
+
+/**
+ * These `n` keys may not be returned. The list is copied; order and repeats do not matter;
+ * `n` = 0 denies nothing. Replaces an earlier deny-list.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER` (options; keys when n > 0).
+ */
+ann_status ann_search_options_set_deny_list(ann_search_options *options,
+                                            const uint64_t *keys,
+                                            size_t n);
+
+/**
+ * Only keys for which `accept(key, context)` returns true may be returned; NULL `accept`
+ * removes the predicate. `accept` is called during searches, possibly from several threads
+ * at once (batch searches, concurrent searches sharing these options), so it and `context`
+ * must allow that, and stay valid while the options are in use. It may call other ann
+ * functions, searches included.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER` (options).
+ */
+ann_status ann_search_options_set_filter(ann_search_options *options,
+                                         bool (*accept)(uint64_t key,
+                                                        void *context),
+                                         void *context);
 
 /**
  * Finds the `n` items nearest to `query` (`dim` floats; 0/1 values for hamming), nearest first.
@@ -496,6 +602,39 @@ ann_status ann_get_nns_packed(const ann_index *index,
                               size_t *out_count);
 
 /**
+ * Searches for the `n` items nearest to `query` (`dim` floats; 0/1 values for hamming) that
+ * `options` accepts (NULL: defaults, no filter), nearest first. Unlike `ann_get_nns`, it
+ * returns exactly min(n, number of stored items the filter accepts) results, every one
+ * accepted: only accepted candidates count toward `search_k`, the walk goes on until it has
+ * `n` of them, and a very selective filter ends in an exact scan of the accepted items (an
+ * allow-list no longer than `search_k` is scored directly). Outputs as in `ann_get_nns`.
+ * Safe to call from any number of threads at once, with shared options.
+ *
+ * Errors: as `ann_get_nns`; `ANN_STATUS_INVALID_ARGUMENT` for options that are not live.
+ */
+ann_status ann_search(const ann_index *index,
+                      const float *query,
+                      size_t n,
+                      const ann_search_options *options,
+                      uint64_t *out_ids,
+                      float *out_distances,
+                      size_t *out_count);
+
+/**
+ * As `ann_search`, with item `key`'s vector as the query (the item itself is returned too,
+ * if the filter accepts it).
+ *
+ * Errors: as `ann_search`, plus `ANN_STATUS_INVALID_ARGUMENT` if `key` was never added.
+ */
+ann_status ann_search_by_item(const ann_index *index,
+                              uint64_t key,
+                              size_t n,
+                              const ann_search_options *options,
+                              uint64_t *out_ids,
+                              float *out_distances,
+                              size_t *out_count);
+
+/**
  * Queries `n_queries` vectors at once (`queries` holds `n_queries * dim` floats, row after
  * row) on `n_threads` threads (-1: every core). Row `q` of `out_ids` and of `out_distances`
  * (which may be NULL) has `n` slots and receives query `q`'s neighbours, nearest first.
@@ -512,6 +651,22 @@ ann_status ann_get_nns_batch(const ann_index *index,
                              uint64_t *out_ids,
                              float *out_distances,
                              size_t *out_counts);
+
+/**
+ * As `ann_get_nns_batch`, each query searched as `ann_search` does with `options` (NULL:
+ * defaults): `out_counts[q]` is min(n, accepted items) for every query.
+ *
+ * Errors: as `ann_get_nns_batch` and `ann_search`.
+ */
+ann_status ann_search_batch(const ann_index *index,
+                            const float *queries,
+                            size_t n_queries,
+                            size_t n,
+                            const ann_search_options *options,
+                            int32_t n_threads,
+                            uint64_t *out_ids,
+                            float *out_distances,
+                            size_t *out_counts);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -40,8 +40,6 @@ use rayon::prelude::*;
 
 /// The section kind in the file header's table.
 pub(crate) const SECTION_KIND: u32 = 1;
-/// Sections start at multiples of this in the file, so code rows are cache-line aligned.
-pub(crate) const ALIGN: usize = 64;
 const VERSION: u32 = 1;
 const ENCODING_SQ8: u32 = 1;
 const HEADER_LEN: usize = 64;
@@ -193,7 +191,7 @@ impl<'a> Codes<'a> {
         p.offset + (k.dot_codes)(self.row(id), weights) as f32 * p.inverse
     }
 
-    /// The estimated score of item `id` (smaller is nearer, like `search::score`), or `None`
+    /// The estimated score of item `id` (smaller is nearer, like `distance::score`), or `None`
     /// for an id that was never added; `id < n_items`.
     #[inline]
     pub fn score(&self, k: &Kernels, p: &Prepared, weights: &[i16], id: usize) -> Option<f32> {
@@ -232,7 +230,7 @@ pub(crate) fn encode(
             out.copy_from_slice(v);
             return;
         }
-        let norm = crate::search::item_norm_sq(layout, k, node).sqrt();
+        let norm = crate::distance::item_norm_sq(layout, k, node).sqrt();
         let inverse = if norm > 0.0 { 1.0 / norm } else { 0.0 };
         for (o, &x) in out.iter_mut().zip(v) {
             *o = x * inverse;
@@ -272,8 +270,8 @@ pub(crate) fn encode(
 
     let stride = stride_for(dim);
     let params_at = HEADER_LEN;
-    let aux_at = (params_at + 8 * dim).next_multiple_of(ALIGN);
-    let rows_at = (aux_at + 4 * n_items).next_multiple_of(ALIGN);
+    let aux_at = (params_at + 8 * dim).next_multiple_of(crate::format::SECTION_ALIGN);
+    let rows_at = (aux_at + 4 * n_items).next_multiple_of(crate::format::SECTION_ALIGN);
     let total = n_items
         .checked_mul(stride)
         .and_then(|r| r.checked_add(rows_at))

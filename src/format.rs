@@ -44,6 +44,8 @@ const SECTION_TABLE: usize = 96;
 const SECTION_ENTRY: usize = 32;
 /// Most sections one header can describe.
 pub const MAX_SECTIONS: usize = 12;
+/// Sections start at multiples of this in the file, so their arrays are cache-line aligned.
+pub(crate) const SECTION_ALIGN: usize = 64;
 
 /// Flag bit: the body checksum field is meaningful.
 pub(crate) const FLAG_BODY_CHECKSUM: u32 = 1;

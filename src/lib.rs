@@ -31,13 +31,17 @@ compile_error!(
 mod annoy_file;
 mod build;
 mod codes;
+mod distance;
 mod error;
 pub mod ffi;
+mod filter;
 mod format;
 mod index;
 mod kernels;
+mod keys;
 pub mod metric;
 mod node;
+mod rank;
 mod search;
 mod split;
 mod storage;
@@ -49,8 +53,9 @@ mod verify;
 pub struct ReadmeDoctests;
 
 pub use annoy_file::{file_info, FileInfo, FileKind};
+pub use distance::Neighbor;
 pub use error::{Error, ErrorKind, Result};
+pub use filter::SearchOptions;
 pub use format::{Header, Section, MAX_SECTIONS, SECTION_REQUIRED};
 pub use index::{Index, DEFAULT_SEED, MAX_ID};
 pub use metric::Metric;
-pub use search::Neighbor;

@@ -15,10 +15,10 @@
 //! files computes exactly our margins. Annoy 1.17.3 instead adds `dot_factor²` of the split to
 //! every margin, a bias it applies to queries as well; we apply it when searching Annoy's files.
 
+use crate::distance::{self, angular_from_parts};
 use crate::kernels::{self, Kernels};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
-use crate::search;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -189,7 +189,7 @@ impl<'a> Splitter<'a> {
     }
 
     fn item_norm_sq(&self, node: &[u8]) -> f32 {
-        search::item_norm_sq(self.items.layout, self.k, node)
+        distance::item_norm_sq(self.items.layout, self.k, node)
     }
 
     /// The distance two-means compares: angular `2 - 2cos` (directions, for dot too),
@@ -297,18 +297,5 @@ pub(crate) fn normalize(k: &Kernels, v: &mut [f32]) {
     let norm = (k.dot)(v, v).sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
-    }
-}
-
-/// `2 - 2cos` from squared norms and the inner product; 2 when either vector is zero.
-///
-/// Annoy evaluates `2.0 - 2.0 * pq / sqrt(pp * qq)` with double constants and a float square
-/// root; we do the same so distances agree to the last bit with Annoy's.
-pub(crate) fn angular_from_parts(pp: f32, qq: f32, pq: f32) -> f32 {
-    let ppqq = pp * qq;
-    if ppqq > 0.0 {
-        (2.0 - 2.0 * f64::from(pq) / f64::from(ppqq.sqrt())) as f32
-    } else {
-        2.0
     }
 }

@@ -113,7 +113,7 @@ fn annoy_files_give_annoys_answers() {
         .unwrap();
         assert_eq!(
             (index.n_items(), index.n_trees()),
-            (e.n_items, e.n_trees),
+            (e.n_items as u64, e.n_trees),
             "{case}"
         );
         index.verify().unwrap();
@@ -197,7 +197,7 @@ fn annoy_files_round_trip_byte_for_byte_and_convert_to_native() {
         let loaded = Index::load(&native, false).unwrap();
         assert_eq!(
             (loaded.dim(), loaded.metric(), loaded.n_items()),
-            (e.dim, e.metric, e.n_items)
+            (e.dim, e.metric, e.n_items as u64)
         );
         let q = index.get_item_vector(0).unwrap();
         assert_eq!(

@@ -73,14 +73,27 @@ pub extern "C" fn ann_get_distance(
     })
 }
 
-/// Stores in `*out` the number of item slots: the largest id added, plus 1.
+/// Stores in `*out` the largest key added plus 1 (0 when empty): Annoy's `n_items` for keys
+/// added densely from 0, keys never added included. `ann_get_n_stored` counts the items.
 ///
 /// Errors: `ANN_STATUS_NULL_POINTER`.
 #[no_mangle]
 pub extern "C" fn ann_get_n_items(index: *const ann_index, out: *mut u64) -> ann_status {
     run("ann_get_n_items", || {
         let index = index_ref(index)?;
-        *out_slot(out, "out")? = index.n_items() as u64;
+        *out_slot(out, "out")? = index.n_items();
+        Ok(())
+    })
+}
+
+/// Stores in `*out` the number of items stored (each key counted once).
+///
+/// Errors: `ANN_STATUS_NULL_POINTER`.
+#[no_mangle]
+pub extern "C" fn ann_get_n_stored(index: *const ann_index, out: *mut u64) -> ann_status {
+    run("ann_get_n_stored", || {
+        let index = index_ref(index)?;
+        *out_slot(out, "out")? = index.n_stored();
         Ok(())
     })
 }

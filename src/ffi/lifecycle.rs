@@ -28,12 +28,14 @@ pub extern "C" fn ann_free(index: *mut ann_index) {
     let _ = std::panic::catch_unwind(|| ann_index::free(index));
 }
 
-/// Adds, or replaces, item `id` with `dim` floats read from `vector`. Ids are dense: the index
-/// grows to `id + 1` slots, and ids never added are holes that queries skip. For hamming,
-/// values above 0.5 are 1-bits.
+/// Adds, or replaces, the item with key `id` (any 64-bit value but `UINT64_MAX`) with `dim`
+/// floats read from `vector`. For hamming, values above 0.5 are 1-bits. Memory grows with the
+/// number of items, not the largest key: keys up to 2^31 - 2 that fill at least half of
+/// `0..max key` are kept in Annoy's layout (slot = key, keys never added are holes that queries
+/// skip, and `ann_save_annoy` works); other keys are stored compactly with a keys section.
 ///
-/// Errors: `ANN_STATUS_NULL_POINTER` (index, vector); `ANN_STATUS_INVALID_ARGUMENT` for an id
-/// above 2^31 - 2 or a NaN or infinite value; `ANN_STATUS_INVALID_STATE` if the index is built
+/// Errors: `ANN_STATUS_NULL_POINTER` (index, vector); `ANN_STATUS_INVALID_ARGUMENT` for the key
+/// `UINT64_MAX` or a NaN or infinite value; `ANN_STATUS_INVALID_STATE` if the index is built
 /// (call `ann_unbuild` first) or loaded; `ANN_STATUS_OUT_OF_MEMORY`.
 #[no_mangle]
 pub extern "C" fn ann_add_item(index: *mut ann_index, id: u64, vector: *const f32) -> ann_status {
@@ -142,6 +144,40 @@ pub extern "C" fn ann_load(
     run("ann_load", || {
         let slot = out_slot(out, "out")?;
         let index = Index::load(path_arg(path, "path")?, prefault)?;
+        *slot = ann_index::boxed(index);
+        Ok(())
+    })
+}
+
+/// Maps the `n_paths` index files at `paths` (native files of one metric and dimension, no key
+/// stored in two of them) as one read-only index. Every query form, filters and batches
+/// included, searches every shard with the same `n` and `search_k`, and merges the results as
+/// one index would order them (by distance, ties to the smaller key). Item calls find the
+/// shard holding the key. `ann_get_n_items` is the largest key + 1 over all shards,
+/// `ann_get_n_stored` and `ann_get_n_trees` their sums. Adding, building and saving are
+/// `ANN_STATUS_INVALID_STATE`. Checking that keys do not repeat reads every shard's keys
+/// (O(n) in the items, unlike `ann_load`). The paths are not kept after the call.
+///
+/// On success `*out` receives a new handle, owned by the caller (`ann_free`).
+/// Errors: `ANN_STATUS_NULL_POINTER` (paths when n_paths > 0, any path, out);
+/// `ANN_STATUS_INVALID_ARGUMENT` (no paths; shards that differ in metric or dimension; a key
+/// in two shards); and as `ann_load` for each file.
+#[no_mangle]
+pub extern "C" fn ann_open_shards(
+    paths: *const *const c_char,
+    n_paths: usize,
+    prefault: bool,
+    out: *mut *mut ann_index,
+) -> ann_status {
+    run("ann_open_shards", || {
+        let slot = out_slot(out, "out")?;
+        let pointers = slice(paths, n_paths, "paths")?;
+        let paths = pointers
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| path_arg(p, &format!("paths[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let index = Index::open_shards(&paths, prefault)?;
         *slot = ann_index::boxed(index);
         Ok(())
     })

@@ -15,6 +15,7 @@ mod args;
 mod files;
 mod info;
 mod lifecycle;
+mod options;
 mod query;
 mod status;
 
@@ -23,6 +24,7 @@ pub use args::ann_index;
 pub use files::*;
 pub use info::*;
 pub use lifecycle::*;
+pub use options::*;
 pub use query::*;
 pub use status::{
     ann_metric, ann_status, ANN_METRIC_ANGULAR, ANN_METRIC_DOT, ANN_METRIC_EUCLIDEAN,

@@ -1,8 +1,10 @@
 //! Nearest-neighbour queries.
 
 use super::args::{ann_index, index_ref, out_slot, slice, slice_mut};
+use super::options::{ann_search_options, options_ref};
 use super::status::{ann_status, run, Failure};
-use crate::search::Neighbor;
+use crate::distance::Neighbor;
+use crate::filter::SearchOptions;
 use std::cell::RefCell;
 
 thread_local! {
@@ -11,7 +13,7 @@ thread_local! {
 }
 
 /// `-1` means the default (`n * n_trees`); other negative values are errors.
-fn parse_search_k(value: i64) -> Result<Option<usize>, Failure> {
+pub(crate) fn parse_search_k(value: i64) -> Result<Option<usize>, Failure> {
     match value {
         -1 => Ok(None),
         v if v >= 0 => Ok(Some(usize::try_from(v).unwrap_or(usize::MAX))),
@@ -138,6 +140,62 @@ pub extern "C" fn ann_get_nns_packed(
     })
 }
 
+/// Searches for the `n` items nearest to `query` (`dim` floats; 0/1 values for hamming) that
+/// `options` accepts (NULL: defaults, no filter), nearest first. Unlike `ann_get_nns`, it
+/// returns exactly min(n, number of stored items the filter accepts) results, every one
+/// accepted: only accepted candidates count toward `search_k`, the walk goes on until it has
+/// `n` of them, and a very selective filter ends in an exact scan of the accepted items (an
+/// allow-list no longer than `search_k` is scored directly). Outputs as in `ann_get_nns`.
+/// Safe to call from any number of threads at once, with shared options.
+///
+/// Errors: as `ann_get_nns`; `ANN_STATUS_INVALID_ARGUMENT` for options that are not live.
+#[no_mangle]
+pub extern "C" fn ann_search(
+    index: *const ann_index,
+    query: *const f32,
+    n: usize,
+    options: *const ann_search_options,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> ann_status {
+    run("ann_search", || {
+        let index = index_ref(index)?;
+        let vector = slice(query, index.dim(), "query")?;
+        let defaults = SearchOptions::new();
+        let options = options_ref(options)?.unwrap_or(&defaults);
+        collect_results(n, out_ids, out_distances, out_count, |r| {
+            index.search_into(vector, n, options, r)
+        })
+    })
+}
+
+/// As `ann_search`, with item `key`'s vector as the query (the item itself is returned too,
+/// if the filter accepts it).
+///
+/// Errors: as `ann_search`, plus `ANN_STATUS_INVALID_ARGUMENT` if `key` was never added.
+#[no_mangle]
+pub extern "C" fn ann_search_by_item(
+    index: *const ann_index,
+    key: u64,
+    n: usize,
+    options: *const ann_search_options,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> ann_status {
+    run("ann_search_by_item", || {
+        let index = index_ref(index)?;
+        let defaults = SearchOptions::new();
+        let options = options_ref(options)?.unwrap_or(&defaults);
+        collect_results(n, out_ids, out_distances, out_count, |r| {
+            let found = index.search_by_item(key, n, options)?;
+            r.extend(found);
+            Ok(())
+        })
+    })
+}
+
 /// Queries `n_queries` vectors at once (`queries` holds `n_queries * dim` floats, row after
 /// row) on `n_threads` threads (-1: every core). Row `q` of `out_ids` and of `out_distances`
 /// (which may be NULL) has `n` slots and receives query `q`'s neighbours, nearest first.
@@ -173,5 +231,42 @@ pub extern "C" fn ann_get_nns_batch(
         };
         let counts = slice_mut(out_counts, n_queries, "out_counts")?;
         Ok(index.search_batch(queries, n, k, n_threads, ids, distances, counts)?)
+    })
+}
+
+/// As `ann_get_nns_batch`, each query searched as `ann_search` does with `options` (NULL:
+/// defaults): `out_counts[q]` is min(n, accepted items) for every query.
+///
+/// Errors: as `ann_get_nns_batch` and `ann_search`.
+#[no_mangle]
+pub extern "C" fn ann_search_batch(
+    index: *const ann_index,
+    queries: *const f32,
+    n_queries: usize,
+    n: usize,
+    options: *const ann_search_options,
+    n_threads: i32,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_counts: *mut usize,
+) -> ann_status {
+    run("ann_search_batch", || {
+        let index = index_ref(index)?;
+        let total = |per: usize, what: &str| {
+            n_queries
+                .checked_mul(per)
+                .ok_or_else(|| Failure::invalid(format!("n_queries * {what} overflows")))
+        };
+        let queries = slice(queries, total(index.dim(), "dim")?, "queries")?;
+        let defaults = SearchOptions::new();
+        let options = options_ref(options)?.unwrap_or(&defaults);
+        let ids = slice_mut(out_ids, total(n, "n")?, "out_ids")?;
+        let distances = if out_distances.is_null() {
+            None
+        } else {
+            Some(slice_mut(out_distances, total(n, "n")?, "out_distances")?)
+        };
+        let counts = slice_mut(out_counts, n_queries, "out_counts")?;
+        Ok(index.search_batch_with(queries, n, options, n_threads, ids, distances, counts)?)
     })
 }

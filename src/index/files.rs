@@ -2,14 +2,15 @@
 
 use super::{CodesSection, Index, State, DEFAULT_SEED};
 use crate::annoy_file;
-use crate::codes::{self, Codes};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::{self, Header, Section, FLAG_BODY_CHECKSUM, FORMAT_VERSION, HEADER_SIZE};
+use crate::format::{self, Header, FLAG_BODY_CHECKSUM, FORMAT_VERSION, HEADER_SIZE, SECTION_ALIGN};
+use crate::keys::KeyMap;
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
 use crate::storage::{write_atomically, DiskNodes, HeapNodes, MappedFile, Storage};
 use crate::verify;
 use std::path::Path;
+use std::sync::OnceLock;
 
 impl Index {
     /// Writes the header that makes an on-disk build a valid file, and maps it read-only.
@@ -24,7 +25,7 @@ impl Index {
         match disk.finish(&header.encode(), &sections) {
             Ok(mut mapped) => {
                 mapped.set_body(HEADER_SIZE, header.body_length as usize);
-                self.codes = codes_range(&header);
+                self.map_sections(&header);
                 self.storage = Storage::Mapped(mapped);
                 self.header = Some(header);
                 self.state = State::Mapped;
@@ -63,11 +64,12 @@ impl Index {
     /// over it. Processes that mapped the old file keep using it undisturbed.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.check_built()?;
+        self.check_not_sharded("save")?;
         let body = self.storage.bytes();
         let header = self.make_header(body);
         let encoded = header.encode();
         let mut chunks: Vec<&[u8]> = vec![&encoded, body];
-        let padding = [0u8; codes::ALIGN];
+        let padding = [0u8; SECTION_ALIGN];
         let mut end = HEADER_SIZE + body.len();
         for (at, bytes) in self.sections(&header) {
             chunks.push(&padding[..at - end]);
@@ -75,36 +77,6 @@ impl Index {
             end = at + bytes.len();
         }
         write_atomically(path.as_ref(), &chunks)
-    }
-
-    /// The sections after the body, each with its offset in the file (as `header` records).
-    fn sections(&self, header: &Header) -> Vec<(usize, &[u8])> {
-        let codes = self.codes_bytes();
-        header
-            .sections
-            .iter()
-            .filter(|s| s.kind == codes::SECTION_KIND)
-            .zip(codes)
-            .map(|(s, bytes)| (s.offset as usize, bytes))
-            .collect()
-    }
-
-    /// The bytes of the compact-codes section, wherever they are.
-    pub(super) fn codes_bytes(&self) -> Option<&[u8]> {
-        match (&self.codes, &self.storage) {
-            (CodesSection::Owned(bytes), _) => Some(bytes.bytes()),
-            (CodesSection::Mapped(range), Storage::Mapped(m)) => m.file_bytes().get(range.clone()),
-            _ => None,
-        }
-    }
-
-    /// The compact codes, if the index has them in a version this library reads.
-    pub(super) fn codes(&self) -> Option<Codes<'_>> {
-        let bytes = self.codes_bytes()?;
-        let (metric, dim) = (self.layout.metric, self.layout.dim);
-        Codes::parse(bytes, metric, dim, self.n_items)
-            .ok()
-            .flatten()
     }
 
     fn make_header(&self, body: &[u8]) -> Header {
@@ -123,17 +95,7 @@ impl Index {
             body_offset: HEADER_SIZE as u64,
             body_length: body.len() as u64,
             body_checksum: format::body_checksum(body),
-            sections: self
-                .codes_bytes()
-                .map(|bytes| Section {
-                    kind: codes::SECTION_KIND,
-                    flags: 0,
-                    offset: (HEADER_SIZE + body.len()).next_multiple_of(codes::ALIGN) as u64,
-                    length: bytes.len() as u64,
-                    checksum: format::body_checksum(bytes),
-                })
-                .into_iter()
-                .collect(),
+            sections: self.section_entries(HEADER_SIZE + body.len()),
         }
     }
 
@@ -149,26 +111,28 @@ impl Index {
             )
         })?;
         mapped.set_body(header.body_offset as usize, header.body_length as usize);
-        let index = Index {
+        let mut index = Index {
             layout: Layout::new(header.metric, header.dim as usize)?,
             seed: header.seed,
             state: State::Mapped,
             storage: Storage::Mapped(mapped),
             n_items: header.n_items as usize,
             n_trees: header.n_trees as usize,
-            codes: codes_range(&header),
-            header: Some(header),
+            codes: CodesSection::None,
+            keys: KeyMap::Direct,
+            stored: OnceLock::new(),
+            header: None,
+            shards: Vec::new(),
         };
+        index.map_sections(&header);
+        index.header = Some(header);
         verify::check_roots(&index.forest())?;
-        if let Some(bytes) = index.codes_bytes() {
-            let (metric, dim) = (index.layout.metric, index.layout.dim);
-            Codes::parse(bytes, metric, dim, index.n_items).map_err(|e| {
-                Error::new(
-                    e.kind(),
-                    format!("cannot load {}: {}", path.display(), e.message()),
-                )
-            })?;
-        }
+        index.check_sections().map_err(|e| {
+            Error::new(
+                e.kind(),
+                format!("cannot load {}: {}", path.display(), e.message()),
+            )
+        })?;
         Ok(index)
     }
 
@@ -207,6 +171,9 @@ impl Index {
             n_trees: forest.n_trees,
             header: None,
             codes: CodesSection::None,
+            keys: KeyMap::Direct,
+            stored: OnceLock::new(),
+            shards: Vec::new(),
         })
     }
 
@@ -214,6 +181,12 @@ impl Index {
     /// dimension, metric and seed are not recorded: whoever loads the file must know them.
     pub fn save_annoy(&self, path: impl AsRef<Path>) -> Result<()> {
         self.check_built()?;
+        self.check_not_sharded("save_annoy")?;
+        if !matches!(self.keys, KeyMap::Direct) {
+            return Err(Error::invalid_state(
+                "this index's keys do not fit Annoy's layout (keys from 0 up to 2^31 - 2, filling at least half of that range), so Annoy's format cannot hold it; use save",
+            ));
+        }
         write_atomically(path.as_ref(), &[self.storage.bytes()])
     }
 
@@ -229,6 +202,9 @@ impl Index {
     /// references in range, reachable nodes well-formed, no cycles). Reads the whole index.
     pub fn verify(&self) -> Result<()> {
         self.check_built()?;
+        if let Some(shards) = self.shards() {
+            return shards.iter().try_for_each(Index::verify);
+        }
         if let Some(h) = &self.header {
             if h.flags & FLAG_BODY_CHECKSUM != 0
                 && format::body_checksum(self.storage.bytes()) != h.body_checksum
@@ -238,28 +214,22 @@ impl Index {
                     "the body checksum does not match: the index file is damaged",
                 ));
             }
-            for s in h.sections.iter().filter(|s| s.kind == codes::SECTION_KIND) {
-                let bytes = self.codes_bytes().unwrap_or_default();
-                if format::body_checksum(bytes) != s.checksum {
-                    return Err(Error::new(
-                        ErrorKind::ChecksumMismatch,
-                        "the compact-codes section's checksum does not match: the index file is damaged",
-                    ));
-                }
-            }
+            self.check_section_checksums(h)?;
+        }
+        if let Some(sorted) = self.sorted_keys() {
+            crate::keys::check_sorted(sorted)?;
         }
         verify::check_forest(&self.forest())
     }
 }
 
-/// The byte range of the compact-codes section a header lists (header checks made sure it
-/// lies inside the file).
-fn codes_range(header: &Header) -> CodesSection {
-    header
-        .sections
-        .iter()
-        .find(|s| s.kind == codes::SECTION_KIND)
-        .map_or(CodesSection::None, |s| {
-            CodesSection::Mapped(s.offset as usize..(s.offset + s.length) as usize)
-        })
+impl Index {
+    fn check_not_sharded(&self, what: &str) -> Result<()> {
+        if self.shards().is_some() {
+            return Err(Error::invalid_state(format!(
+                "cannot {what} a sharded index: it is several read-only files searched as one; save each shard's index when you build it"
+            )));
+        }
+        Ok(())
+    }
 }

@@ -1,34 +1,45 @@
 //! The index users hold: add items, build, save, load, query.
 //!
-//! An index moves through three states, and every call checks that it fits:
+//! An index moves through these states, and every call checks that it fits:
 //! * **adding**: items may be added (in memory, or into a file after `on_disk_build`);
 //! * **built**: trees exist in memory; queries and `save` work; `unbuild` returns to adding;
-//! * **mapped**: loaded from (or built into) a file, read-only and shared between processes.
+//! * **mapped**: loaded from (or built into) a file, read-only and shared between processes;
+//! * **sharded**: several mapped files searched as one (`open_shards`), read-only.
+//!
+//! Items are identified by 64-bit keys; `keyed.rs` maps them to node slots.
 
 use crate::build::{build_forest, TreeCount};
 use crate::error::{Error, Result};
 use crate::format::Header;
+use crate::keys::KeyMap;
 use crate::metric::Metric;
 use crate::node::Layout;
 use crate::storage::{HeapNodes, Storage};
-use query::pack_bits;
+use access::pack_bits;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::OnceLock;
 
+mod access;
+mod batch;
 mod files;
+mod keyed;
 mod query;
+mod sections;
+mod shards;
 
 /// The seed used until `set_seed` is called (Annoy's default, so builds are repeatable).
 pub const DEFAULT_SEED: u64 = 1_234_567_890_987_654_321;
 
-/// Largest item id: `n_items = id + 1` must fit Annoy's i32 node references.
-pub const MAX_ID: u64 = i32::MAX as u64 - 1;
+/// The largest key Annoy's layout (slot = key) can hold; larger keys are stored compactly.
+pub const MAX_ID: u64 = crate::keys::MAX_DIRECT_KEY;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Adding,
     Built,
     Mapped,
+    Sharded,
 }
 
 /// An approximate nearest-neighbour index: a forest of random-projection trees.
@@ -40,11 +51,18 @@ pub struct Index {
     seed: u64,
     state: State,
     storage: Storage,
+    /// Item slots: nodes `0..n_items` hold items (or holes). What users see as `n_items` is
+    /// one more than the largest key (see `keyed.rs`).
     n_items: usize,
     n_trees: usize,
     /// The header read from, or written to, the file behind a mapped index.
     header: Option<Header>,
     codes: CodesSection,
+    keys: KeyMap,
+    /// The number of items stored; counted on first use for a loaded direct-layout file.
+    stored: OnceLock<usize>,
+    /// The indexes searched as one by a sharded index (empty otherwise).
+    shards: Vec<Index>,
 }
 
 /// Where the compact-codes section of an index lives, if it has one.
@@ -80,6 +98,9 @@ impl Index {
             n_trees: 0,
             header: None,
             codes: CodesSection::None,
+            keys: KeyMap::Direct,
+            stored: OnceLock::from(0),
+            shards: Vec::new(),
         })
     }
 
@@ -89,11 +110,6 @@ impl Index {
 
     pub fn metric(&self) -> Metric {
         self.layout.metric
-    }
-
-    /// One more than the largest id added (ids are dense, as in Annoy; unused ids are holes).
-    pub fn n_items(&self) -> usize {
-        self.n_items
     }
 
     pub fn n_trees(&self) -> usize {
@@ -159,39 +175,16 @@ impl Index {
         Ok(())
     }
 
-    /// Checks state and id, makes room, and returns the zeroed node for item `id`.
-    fn new_item_node(&mut self, id: u64) -> Result<&mut [u8]> {
-        match self.state {
-            State::Adding => {}
-            State::Built => {
-                return Err(Error::invalid_state(
-                    "cannot add items to a built index; call unbuild first",
-                ))
-            }
-            State::Mapped => {
-                return Err(Error::invalid_state(
-                    "cannot add items to a loaded index: it is a read-only file mapping; build a new index instead",
-                ))
-            }
-        }
-        if id > MAX_ID {
-            return Err(Error::invalid_argument(format!(
-                "id {id} is too large: ids are dense and at most {MAX_ID}"
-            )));
-        }
-        let id = id as usize;
+    /// Checks state and key, makes room, and returns the zeroed node for item `key`.
+    fn new_item_node(&mut self, key: u64) -> Result<&mut [u8]> {
+        self.check_adding()?;
+        let slot = self.slot_for_new_item(key)?;
         let s = self.layout.node_size;
-        if id >= self.n_items {
-            self.storage.resize((id + 1) * s)?;
-            self.n_items = id + 1;
-        }
-        let node = &mut self
+        let nodes = self
             .storage
             .bytes_mut()
-            .expect("adding needs writable nodes")[id * s..(id + 1) * s];
-        node.fill(0);
-        self.layout.set_n_descendants(node, 1);
-        Ok(node)
+            .expect("adding needs writable nodes");
+        Ok(&mut nodes[slot * s..(slot + 1) * s])
     }
 
     /// Builds the forest. `n_trees = -1` grows trees until the index has twice as many nodes
@@ -204,7 +197,7 @@ impl Index {
                     "the index is already built; call unbuild first to build it again",
                 ))
             }
-            State::Mapped => {
+            State::Mapped | State::Sharded => {
                 return Err(Error::invalid_state(
                     "cannot build a loaded index: it is a read-only file mapping",
                 ))
@@ -220,6 +213,10 @@ impl Index {
             }
         };
         let threads = thread_count(n_threads)?;
+        if let Err(e) = self.lay_out_keys() {
+            self.reopen_for_adding();
+            return Err(e);
+        }
         let built = build_forest(
             &self.layout,
             &mut self.storage,
@@ -236,6 +233,7 @@ impl Index {
             Err(e) => {
                 // Drop the partial forest: the items are intact and the index stays addable.
                 let _ = self.storage.resize(self.n_items * self.layout.node_size);
+                self.reopen_for_adding();
                 return Err(e);
             }
         }
@@ -255,10 +253,11 @@ impl Index {
                 self.storage.resize(self.n_items * self.layout.node_size)?;
                 self.n_trees = 0;
                 self.codes = CodesSection::None;
+                self.reopen_for_adding();
                 self.state = State::Adding;
                 Ok(())
             }
-            State::Mapped => Err(Error::invalid_state(
+            State::Mapped | State::Sharded => Err(Error::invalid_state(
                 "cannot unbuild a loaded index: it is a read-only file mapping",
             )),
         }

@@ -1,10 +1,25 @@
-//! Queries and item access.
+//! Queries: by vector, by packed bits, by item, with or without search options.
+//!
+//! Two families. Annoy's calls (`get_nns_by_*`, `search_*_into`) collect `search_k`
+//! candidates and return what those give, as Annoy does. The options calls (`search`,
+//! `search_by_item`, `search_batch_with`) take a [`SearchOptions`] (effort and filter) and
+//! return exactly `min(n, accepted items)` results.
 
+use super::access::pack_bits;
 use super::Index;
-use crate::error::{Error, Result};
+use crate::distance::{Neighbor, Query};
+use crate::error::Result;
+use crate::filter::SearchOptions;
 use crate::metric::Metric;
 use crate::node::Nodes;
-use crate::search::{self, Forest, Neighbor, Query};
+use crate::search::{Forest, Request};
+
+/// A query in whatever form the caller gave it.
+pub(super) enum QueryArg<'a> {
+    Vector(&'a [f32]),
+    Bits(&'a [u64]),
+    Item(u64),
+}
 
 impl Index {
     /// The `n` nearest items to `vector`, nearest first. `search_k` is how many candidate ids
@@ -15,7 +30,7 @@ impl Index {
         n: usize,
         search_k: Option<usize>,
     ) -> Result<Vec<Neighbor>> {
-        let mut out = Vec::with_capacity(n.min(self.n_items));
+        let mut out = Vec::with_capacity(n.min(1024));
         self.search_vector_into(vector, n, search_k, &mut out)?;
         Ok(out)
     }
@@ -28,131 +43,7 @@ impl Index {
         search_k: Option<usize>,
         out: &mut Vec<Neighbor>,
     ) -> Result<()> {
-        self.check_built()?;
-        self.check_vector(vector)?;
-        if self.layout.metric == Metric::Hamming {
-            let mut stack = [0u64; 32];
-            let mut heap = Vec::new();
-            let words = if self.layout.words <= stack.len() {
-                &mut stack[..self.layout.words]
-            } else {
-                heap.resize(self.layout.words, 0);
-                &mut heap[..]
-            };
-            pack_bits(vector, words);
-            return self.forest().search(&Query::Bits(words), n, search_k, out);
-        }
-        self.forest()
-            .search(&Query::floats(self.layout.metric, vector), n, search_k, out)
-    }
-
-    /// Queries many vectors at once on `n_threads` threads (-1: every core). `queries` holds
-    /// `dim` values per query, row after row. Row `q` of `ids` and `distances` (`n` slots each)
-    /// receives query `q`'s neighbours, and `counts[q]` how many. Unused slots get id
-    /// `u64::MAX` and distance NaN. Arguments are checked before anything is written; only a
-    /// damaged file found mid-search can leave rows written on error.
-    #[allow(clippy::too_many_arguments)]
-    pub fn search_batch(
-        &self,
-        queries: &[f32],
-        n: usize,
-        search_k: Option<usize>,
-        n_threads: i32,
-        ids: &mut [u64],
-        mut distances: Option<&mut [f32]>,
-        counts: &mut [usize],
-    ) -> Result<()> {
-        self.check_built()?;
-        let dim = self.layout.dim;
-        if !queries.len().is_multiple_of(dim) {
-            return Err(Error::invalid_argument(format!(
-                "index has dim {dim}, queries hold {} values, not a multiple of it",
-                queries.len()
-            )));
-        }
-        let n_queries = queries.len() / dim;
-        let needed = n_queries.checked_mul(n).ok_or_else(|| {
-            Error::invalid_argument("n_queries * n does not fit in memory".to_string())
-        })?;
-        if ids.len() != needed
-            || counts.len() != n_queries
-            || distances.as_ref().is_some_and(|d| d.len() != needed)
-        {
-            return Err(Error::invalid_argument(format!(
-                "{n_queries} queries of {n} results need {needed} ids (and distances) and {n_queries} counts"
-            )));
-        }
-        let threads = super::thread_count(n_threads)?;
-        // Validate every query first, so a bad one cannot fail the call after rows were written.
-        if let Some(at) = queries.iter().position(|x| !x.is_finite()) {
-            return Err(Error::invalid_argument(format!(
-                "query {} value {} is {}; only finite values can be queried",
-                at / dim,
-                at % dim,
-                queries[at]
-            )));
-        }
-        if n_queries == 0 || n == 0 {
-            counts.fill(0);
-            return Ok(());
-        }
-        // Contiguous blocks of queries per thread; each writes only its own rows.
-        let per_thread = n_queries.div_ceil(threads.min(n_queries));
-        let mut dist_blocks: Vec<Option<&mut [f32]>> = match distances.as_mut() {
-            Some(d) => d.chunks_mut(per_thread * n).map(Some).collect(),
-            None => (0..n_queries.div_ceil(per_thread)).map(|_| None).collect(),
-        };
-        let blocks = queries
-            .chunks(per_thread * dim)
-            .zip(ids.chunks_mut(per_thread * n))
-            .zip(counts.chunks_mut(per_thread))
-            .zip(dist_blocks.iter_mut());
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = blocks
-                .map(|(((qs, ids), counts), dists)| {
-                    scope.spawn(move || self.search_block(qs, n, search_k, ids, dists, counts))
-                })
-                .collect();
-            workers
-                .into_iter()
-                .try_for_each(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-        })
-    }
-
-    fn search_block(
-        &self,
-        queries: &[f32],
-        n: usize,
-        search_k: Option<usize>,
-        ids: &mut [u64],
-        distances: &mut Option<&mut [f32]>,
-        counts: &mut [usize],
-    ) -> Result<()> {
-        let mut results = Vec::with_capacity(n);
-        for (q, query) in queries.chunks(self.layout.dim).enumerate() {
-            results.clear();
-            self.search_vector_into(query, n, search_k, &mut results)?;
-            let row = q * n..(q + 1) * n;
-            for (slot, r) in ids[row.clone()].iter_mut().zip(
-                results
-                    .iter()
-                    .map(|r| r.id)
-                    .chain(std::iter::repeat(u64::MAX)),
-            ) {
-                *slot = r;
-            }
-            if let Some(d) = distances.as_deref_mut() {
-                let values = results
-                    .iter()
-                    .map(|r| r.distance)
-                    .chain(std::iter::repeat(f32::NAN));
-                for (slot, v) in d[row].iter_mut().zip(values) {
-                    *slot = v;
-                }
-            }
-            counts[q] = results.len();
-        }
-        Ok(())
+        self.query_into(QueryArg::Vector(vector), &annoy_request(n, search_k), out)
     }
 
     /// Hamming only: the `n` nearest items to packed `words`.
@@ -162,7 +53,7 @@ impl Index {
         n: usize,
         search_k: Option<usize>,
     ) -> Result<Vec<Neighbor>> {
-        let mut out = Vec::with_capacity(n.min(self.n_items));
+        let mut out = Vec::with_capacity(n.min(1024));
         self.search_bits_into(words, n, search_k, &mut out)?;
         Ok(out)
     }
@@ -175,108 +66,115 @@ impl Index {
         search_k: Option<usize>,
         out: &mut Vec<Neighbor>,
     ) -> Result<()> {
-        self.check_built()?;
-        self.check_bits(words)?;
-        self.forest().search(&Query::Bits(words), n, search_k, out)
+        self.query_into(QueryArg::Bits(words), &annoy_request(n, search_k), out)
     }
 
-    /// The `n` nearest items to item `id`. The item itself comes first, at distance 0, under
+    /// The `n` nearest items to item `key`. The item itself comes first, at distance 0, under
     /// every metric but dot, where items with larger inner products outrank it.
     pub fn get_nns_by_item(
         &self,
-        id: u64,
+        key: u64,
         n: usize,
         search_k: Option<usize>,
     ) -> Result<Vec<Neighbor>> {
-        let mut out = Vec::with_capacity(n.min(self.n_items));
-        self.search_item_into(id, n, search_k, &mut out)?;
+        let mut out = Vec::with_capacity(n.min(1024));
+        self.search_item_into(key, n, search_k, &mut out)?;
         Ok(out)
     }
 
     /// As [`Index::get_nns_by_item`], appending to `out`.
     pub fn search_item_into(
         &self,
-        id: u64,
+        key: u64,
         n: usize,
         search_k: Option<usize>,
         out: &mut Vec<Neighbor>,
     ) -> Result<()> {
-        self.check_built()?;
-        let node = self.item_node(id)?;
-        let query = match self.layout.metric {
-            Metric::Hamming => Query::Bits(self.layout.words_u64(node)),
-            _ => Query::floats(self.layout.metric, self.layout.vector(node)),
-        };
-        self.forest().search(&query, n, search_k, out)
+        self.query_into(QueryArg::Item(key), &annoy_request(n, search_k), out)
     }
 
-    /// The stored vector of item `id` (for hamming, `dim` values of 0.0 or 1.0).
-    pub fn get_item_vector(&self, id: u64) -> Result<Vec<f32>> {
-        let mut out = vec![0.0; self.layout.dim];
-        self.item_vector_into(id, &mut out)?;
+    /// The `n` nearest items to `vector` that `options` accepts, nearest first: exactly
+    /// `min(n, accepted items)` of them. Only accepted candidates count toward the options'
+    /// `search_k`.
+    pub fn search(
+        &self,
+        vector: &[f32],
+        n: usize,
+        options: &SearchOptions,
+    ) -> Result<Vec<Neighbor>> {
+        let mut out = Vec::with_capacity(n.min(1024));
+        self.search_into(vector, n, options, &mut out)?;
         Ok(out)
     }
 
-    /// Writes item `id`'s vector into `out`, which holds exactly `dim` values.
-    pub fn item_vector_into(&self, id: u64, out: &mut [f32]) -> Result<()> {
-        if out.len() != self.layout.dim {
-            return Err(Error::invalid_argument(format!(
-                "index has dim {}, output has room for {} values",
-                self.layout.dim,
-                out.len()
-            )));
-        }
-        let node = self.item_node(id)?;
-        match self.layout.metric {
-            Metric::Hamming => unpack_bits(self.layout.words_u64(node), out),
-            _ => out.copy_from_slice(self.layout.vector(node)),
-        }
-        Ok(())
+    /// As [`Index::search`], appending to `out`.
+    pub fn search_into(
+        &self,
+        vector: &[f32],
+        n: usize,
+        options: &SearchOptions,
+        out: &mut Vec<Neighbor>,
+    ) -> Result<()> {
+        self.query_into(QueryArg::Vector(vector), &options_request(n, options), out)
     }
 
-    /// Hamming only: item `id`'s packed words.
-    pub fn get_item_bits(&self, id: u64) -> Result<Vec<u64>> {
-        if self.layout.metric != Metric::Hamming {
-            return Err(Error::invalid_argument(
-                "packed bits exist only for the hamming metric",
-            ));
-        }
-        Ok(self.layout.words_u64(self.item_node(id)?).to_vec())
+    /// As [`Index::search`], with item `key`'s vector as the query.
+    pub fn search_by_item(
+        &self,
+        key: u64,
+        n: usize,
+        options: &SearchOptions,
+    ) -> Result<Vec<Neighbor>> {
+        let mut out = Vec::with_capacity(n.min(1024));
+        self.query_into(QueryArg::Item(key), &options_request(n, options), &mut out)?;
+        Ok(out)
     }
 
-    /// Distance between items `i` and `j`, as a query would report it.
-    pub fn get_distance(&self, i: u64, j: u64) -> Result<f32> {
-        let (a, b) = (self.item_node(i)?, self.item_node(j)?);
-        let layout = &self.layout;
-        let k = crate::kernels::kernels();
-        // Annoy uses item i's stored norm here (where a by-item query recomputes it).
-        let query = match layout.metric {
-            Metric::Hamming => Query::Bits(layout.words_u64(a)),
-            Metric::Angular => Query::Floats {
-                v: layout.vector(a),
-                norm_sq: search::item_norm_sq(layout, k, a),
-            },
-            metric => Query::floats(metric, layout.vector(a)),
+    /// Runs one query of any form: checks it, turns it into a [`Query`], and searches this
+    /// index or, sharded, every shard.
+    pub(super) fn query_into(
+        &self,
+        arg: QueryArg,
+        request: &Request,
+        out: &mut Vec<Neighbor>,
+    ) -> Result<()> {
+        self.check_built()?;
+        let mut stack = [0u64; 32];
+        let mut heap = Vec::new();
+        let item;
+        let query = match arg {
+            QueryArg::Vector(vector) => {
+                self.check_vector(vector)?;
+                if self.layout.metric == Metric::Hamming {
+                    let words = if self.layout.words <= stack.len() {
+                        &mut stack[..self.layout.words]
+                    } else {
+                        heap.resize(self.layout.words, 0);
+                        &mut heap[..]
+                    };
+                    pack_bits(vector, words);
+                    Query::Bits(words)
+                } else {
+                    Query::floats(self.layout.metric, vector)
+                }
+            }
+            QueryArg::Bits(words) => {
+                self.check_bits(words)?;
+                Query::Bits(words)
+            }
+            QueryArg::Item(key) => {
+                let (owner, slot) = self.locate(key)?;
+                item = owner.forest().nodes.get(slot);
+                match self.layout.metric {
+                    Metric::Hamming => Query::Bits(self.layout.words_u64(item)),
+                    metric => Query::floats(metric, self.layout.vector(item)),
+                }
+            }
         };
-        let score = search::score(layout, k, &query, b);
-        Ok(search::user_distance(layout.metric, score))
-    }
-
-    /// The node of item `id`, or an error for ids out of range and holes.
-    pub(super) fn item_node(&self, id: u64) -> Result<&[u8]> {
-        if id >= self.n_items as u64 {
-            return Err(Error::invalid_argument(format!(
-                "item {id} does not exist: the index has ids 0..{}",
-                self.n_items
-            )));
+        match self.shards() {
+            Some(shards) => self.search_shards(shards, &query, request, out),
+            None => self.forest().search(&query, request, out),
         }
-        let node = self.forest().nodes.get(id as usize);
-        if self.layout.n_descendants(node) != 1 {
-            return Err(Error::invalid_argument(format!(
-                "item {id} does not exist: that id was never added"
-            )));
-        }
-        Ok(node)
     }
 
     pub(super) fn forest(&self) -> Forest<'_> {
@@ -288,64 +186,27 @@ impl Index {
             n_items: self.n_items,
             n_trees: self.n_trees,
             codes: self.codes(),
-        }
-    }
-
-    pub(super) fn check_vector(&self, vector: &[f32]) -> Result<()> {
-        if vector.len() != self.layout.dim {
-            return Err(Error::invalid_argument(format!(
-                "index has dim {}, vector has {} values",
-                self.layout.dim,
-                vector.len()
-            )));
-        }
-        if let Some(at) = vector.iter().position(|x| !x.is_finite()) {
-            return Err(Error::invalid_argument(format!(
-                "vector value {at} is {}; only finite values can be indexed or queried",
-                vector[at]
-            )));
-        }
-        Ok(())
-    }
-
-    pub(super) fn check_bits(&self, words: &[u64]) -> Result<()> {
-        let layout = &self.layout;
-        if layout.metric != Metric::Hamming {
-            return Err(Error::invalid_argument(
-                "packed bits are accepted only by the hamming metric",
-            ));
-        }
-        if words.len() != layout.words {
-            return Err(Error::invalid_argument(format!(
-                "index has {} bits in {} words, got {} words",
-                layout.dim,
-                layout.words,
-                words.len()
-            )));
-        }
-        let used = layout.dim % 64;
-        if used != 0 && words[layout.words - 1] >> used != 0 {
-            return Err(Error::invalid_argument(format!(
-                "bits beyond the index's {} bits are set in the last word",
-                layout.dim
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Packs `dim` floats into words, LSB first: value `j` > 0.5 sets bit `j % 64` of word `j / 64`.
-pub(super) fn pack_bits(values: &[f32], words: &mut [u64]) {
-    words.fill(0);
-    for (j, &x) in values.iter().enumerate() {
-        if x > 0.5 {
-            words[j / 64] |= 1 << (j % 64);
+            keys: self.sorted_keys(),
         }
     }
 }
 
-fn unpack_bits(words: &[u64], out: &mut [f32]) {
-    for (j, x) in out.iter_mut().enumerate() {
-        *x = ((words[j / 64] >> (j % 64)) & 1) as f32;
+/// Annoy's calls: `search_k` candidates, whatever they give.
+pub(super) fn annoy_request(n: usize, search_k: Option<usize>) -> Request<'static> {
+    Request {
+        n,
+        search_k,
+        filter: None,
+        complete: false,
+    }
+}
+
+/// The options calls: filter and effort from `options`, and a complete answer.
+pub(super) fn options_request(n: usize, options: &SearchOptions) -> Request<'_> {
+    Request {
+        n,
+        search_k: options.search_k,
+        filter: Some(options),
+        complete: true,
     }
 }
