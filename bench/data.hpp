@@ -169,9 +169,10 @@ inline Matrix<float> synthetic(size_t rows, size_t cols, uint64_t seed) {
   return m;
 }
 
-// Exact top-k ids per query (nearest first, ties to the smaller id), on every core.
+// Exact top-k ids per query (nearest first, ties to the smaller id), on every core, among the
+// rows listed in `subset` (all rows when it is empty).
 inline Matrix<int32_t> brute_force(const Matrix<float>& base, const Matrix<float>& queries, const std::string& metric,
-                                   size_t k) {
+                                   size_t k, const std::vector<int32_t>& subset = {}) {
   Matrix<int32_t> truth;
   truth.rows = queries.rows;
   truth.cols = k;
@@ -182,11 +183,15 @@ inline Matrix<int32_t> brute_force(const Matrix<float>& base, const Matrix<float
     for (size_t j = 0; j < base.cols; j++) s += double(base.row(i)[j]) * base.row(i)[j];
     norms[i] = std::sqrt(s);
   }
+  std::vector<int32_t> rows = subset;
+  if (rows.empty())
+    for (size_t i = 0; i < base.rows; i++) rows.push_back(int32_t(i));
   auto work = [&](size_t first, size_t step) {
-    std::vector<std::pair<double, int32_t>> scored(base.rows);
+    std::vector<std::pair<double, int32_t>> scored(rows.size());
     for (size_t q = first; q < queries.rows; q += step) {
       const float* v = queries.row(q);
-      for (size_t i = 0; i < base.rows; i++) {
+      for (size_t r = 0; r < rows.size(); r++) {
+        size_t i = size_t(rows[r]);
         const float* x = base.row(i);
         double d = 0;
         if (metric == "euclidean") {
@@ -197,7 +202,7 @@ inline Matrix<int32_t> brute_force(const Matrix<float>& base, const Matrix<float
           for (size_t j = 0; j < base.cols; j++) d += double(v[j]) * x[j];
           d = metric == "dot" ? -d : -(norms[i] > 0 ? d / norms[i] : 0.0);
         }
-        scored[i] = {d, int32_t(i)};
+        scored[r] = {d, int32_t(i)};
       }
       size_t top = std::min(k, scored.size());
       std::partial_sort(scored.begin(), scored.begin() + long(top), scored.end());

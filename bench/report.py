@@ -76,6 +76,18 @@ def markdown(rows: List[dict], machine: str) -> str:
             f"| {r['ann_query_rss_mb']:.0f} / {r['annoy_query_rss_mb']:.0f} "
             f"| {r['ann_batch2_qps']:.0f} / {r['annoy_batch2_qps']:.0f} (**{fmt(batch)}x**) |"
         )
+    curves = [r for r in rows if r.get("ann_filter_curve")]
+    if curves:
+        out.append("\n**Filtered search** (ann only; `ann_search` with a random allow-list, 1 thread, at the "
+                   "search_k where unfiltered recall@10 first reaches 0.90). Recall is against the exact "
+                   "filtered answer; *complete* counts answers with exactly min(n, accepted) results.\n")
+        out += ["| dataset | trees | accepted items | search_k | QPS | recall@10 | complete |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in curves:
+            for p in r["ann_filter_curve"]:
+                share = 100.0 * p["accepted"] / r["n_items"]
+                out.append(f"| {r['dataset']} {r['metric']} | {r['trees']} | {p['accepted']} ({share:.3g}%) "
+                           f"| {p['search_k']} | {p['qps']:.0f} | {p['recall']:.4f} | {p['complete']}/{r['n_queries']} |")
     return "\n".join(out) + "\n"
 
 

@@ -2,13 +2,16 @@
 //
 //   side_by_side --name dev --metric angular --base base.npy --queries query.npy
 //                [--truth gt_angular_ids.npy] [--trees 10,50,100] [--limit N] [--out results.jsonl]
+//                [--filter-curve TREES]
 //   side_by_side --name smoke --metric euclidean --synthetic 5000,32,200 --trees 10
 //
 // For each tree count: builds with each library on 1 and on 2 threads (each build in a forked
 // child, for its own peak memory), saves, measures file size and load time, then sweeps
 // search_k with one thread, measuring recall@10 and queries per second at every point for
 // both libraries back to back, until both pass recall 0.995 or a pass gets too slow. Then
-// queries on 2 threads at the search_k where each library first reaches recall 0.90. Prints
+// queries on 2 threads at the search_k where each library first reaches recall 0.90. With
+// --filter-curve, at that tree count, ann's filtered search under random allow-lists of every
+// selectivity (ann only: Annoy has no filters). Prints
 // progress to stderr and appends one JSON object per tree count to --out; bench/report.py
 // turns those into the table and the plot. bench/run builds and runs this program.
 #include <sys/stat.h>
@@ -17,6 +20,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <random>
 #include <sstream>
 
 #include "data.hpp"
@@ -32,6 +36,7 @@ struct Options {
   std::vector<int64_t> search_ks{500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000};
   size_t limit = 0, n = 10, synthetic_rows = 0, synthetic_dim = 0, synthetic_queries = 0;
   double max_pass_seconds = 25;
+  int filter_curve_trees = 0;  // measure ann's filtered-search cost curve at this tree count
 };
 
 template <typename T>
@@ -59,6 +64,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--search-k") o.search_ks = parse_list<int64_t>(v);
     else if (flag == "--limit") o.limit = std::stoul(v);
     else if (flag == "--max-pass-seconds") o.max_pass_seconds = std::stod(v);
+    else if (flag == "--filter-curve") o.filter_curve_trees = std::stoi(v);
     else if (flag == "--synthetic") {
       auto parts = parse_list<size_t>(v);
       if (parts.size() != 3) throw std::runtime_error("--synthetic ROWS,DIM,QUERIES");
@@ -128,6 +134,51 @@ std::string json_curve(const std::vector<Pass>& passes) {
     s << (i ? "," : "") << "{\"search_k\":" << passes[i].search_k << ",\"recall\":" << passes[i].recall
       << ",\"qps\":" << passes[i].qps << "}";
   return s.str() + "]";
+}
+
+// ann's filtered search (ann_search with a random allow-list) at `search_k`, for selectivities
+// from every item to one: queries per second, recall@n against the exact filtered answer, and
+// whether every answer had exactly min(n, accepted) results. Returns a JSON array.
+std::string filter_curve(const ann_index* index, const Matrix<float>& base, const Matrix<float>& queries,
+                         const Matrix<int32_t>& truth, const Options& o, int64_t search_k) {
+  std::ostringstream json;
+  json << "[";
+  std::mt19937_64 rng(7);
+  std::vector<int32_t> all(base.rows);
+  for (size_t i = 0; i < base.rows; i++) all[i] = int32_t(i);
+  std::shuffle(all.begin(), all.end(), rng);
+  const double selectivities[] = {1.0, 0.1, 0.01, 0.001, 0.0};
+  for (double s : selectivities) {
+    size_t accepted = std::max<size_t>(1, size_t(s * double(base.rows)));
+    std::vector<int32_t> subset(all.begin(), all.begin() + long(accepted));
+    std::sort(subset.begin(), subset.end());
+    Matrix<int32_t> exact = accepted == base.rows ? truth : brute_force(base, queries, o.metric, o.n, subset);
+    std::vector<uint64_t> keys(subset.begin(), subset.end());
+    ann_search_options* options = nullptr;
+    check(ann_search_options_new(&options), "ann_search_options_new");
+    check(ann_search_options_set_search_k(options, search_k), "set_search_k");
+    check(ann_search_options_set_allow_list(options, keys.data(), keys.size()), "set_allow_list");
+    std::vector<uint64_t> ids(queries.rows * o.n);
+    std::vector<size_t> counts(queries.rows);
+    double start = now();
+    for (size_t q = 0; q < queries.rows; q++)
+      check(ann_search(index, queries.row(q), o.n, options, &ids[q * o.n], nullptr, &counts[q]), "ann_search");
+    double qps = double(queries.rows) / (now() - start);
+    ann_search_options_free(options);
+    size_t hits = 0, complete = 0;
+    for (size_t q = 0; q < queries.rows; q++) {
+      complete += counts[q] == std::min(o.n, accepted);
+      std::set<int32_t> expected(exact.row(q), exact.row(q) + std::min(o.n, accepted));
+      for (size_t i = 0; i < counts[q]; i++) hits += expected.count(int32_t(ids[q * o.n + i]));
+    }
+    double recall = double(hits) / double(queries.rows * std::min(o.n, accepted));
+    std::fprintf(stderr, "[%s filtered] %zu accepted (%.3f%%): recall %.4f, %.1f QPS, %zu/%zu complete\n",
+                 o.name.c_str(), accepted, 100.0 * double(accepted) / double(base.rows), recall, qps, complete,
+                 queries.rows);
+    json << (s == 1.0 ? "" : ",") << "{\"accepted\":" << accepted << ",\"search_k\":" << search_k
+         << ",\"qps\":" << qps << ",\"recall\":" << recall << ",\"complete\":" << complete << "}";
+  }
+  return json.str() + "]";
 }
 
 int64_t first_reaching(const std::vector<Pass>& passes, double recall) {
@@ -226,6 +277,11 @@ void run(const Options& o) {
       });
       figures[name + "_query_rss_mb"] = rss.first / 1e6;
     }
+    std::string filter_json = "[]";
+    if (trees == o.filter_curve_trees) {
+      auto* ann_loaded = static_cast<AnnLoaded*>(loaded["ann"].get());
+      filter_json = filter_curve(ann_loaded->get(), base, queries, truth, o, first_reaching(curves["ann"], 0.90));
+    }
     loaded.clear();
     for (auto& path : paths) std::remove(path.second.c_str());
 
@@ -235,6 +291,7 @@ void run(const Options& o) {
                  o.name.c_str(), o.metric.c_str(), base.rows, dim, queries.rows, trees);
     for (auto& f : figures) std::fprintf(out, ",\"%s\":%.6g", f.first.c_str(), f.second);
     for (auto& c : curves) std::fprintf(out, ",\"%s_curve\":%s", c.first.c_str(), json_curve(c.second).c_str());
+    std::fprintf(out, ",\"ann_filter_curve\":%s", filter_json.c_str());
     std::fprintf(out, "}\n");
     std::fclose(out);
   }

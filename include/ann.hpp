@@ -12,12 +12,46 @@
  *  - Vectors are dim() floats; for Metric::Hamming dim() counts bits, and the *_packed methods
  *    take 64-bit words, bit j of word i being bit 64*i + j.
  * Link with ann::ann (or ann::ann_static) from CMake, or `pkg-config --libs ann`.
+ *
+ * Keys, filtered search and shards:
+ *  - Keys: every item id is a 64-bit key, any value but ann::no_key (UINT64_MAX): 2^40,
+ *    2^63 + 5, string hashes. Memory and files grow with the item count, not the largest key.
+ *    n_stored() counts the items; n_items() is the largest key + 1 (Annoy's meaning for keys
+ *    added densely from 0). A key never added is ann::Error ANN_STATUS_INVALID_ARGUMENT.
+ *    save_annoy() refuses (ANN_STATUS_INVALID_STATE) keys that do not fit Annoy's layout.
+ *  - ann::SearchOptions (move-only, frees its handle in its destructor): search_k(k),
+ *    allow_list(keys), deny_list(keys) and filter(std::function<bool(uint64_t)>), chainable.
+ *    A key is accepted when it is in the allow-list (if any), not in the deny-list, and the
+ *    filter (if any) returns true. The lists are copied; the std::function is owned by the
+ *    options object and may be called from several threads at once (batch searches, or
+ *    concurrent searches sharing the options), so it must allow that. Setters need exclusive
+ *    access; while none runs, one SearchOptions may serve any number of concurrent searches.
+ *  - Index::search / search_by_item / search_batch (and the zero-copy *_into forms) take
+ *    options (nullptr: defaults) and return exactly min(n, stored items the filter accepts)
+ *    results, every one accepted, nearest first (the get_nns_* methods keep Annoy's meaning).
+ *  - An exception thrown by the filter never crosses into the library: the key is refused,
+ *    the first such exception is kept in the options, and the search call that returns next
+ *    with those options rethrows it (when concurrent searches share the options, one of them
+ *    rethrows it; the search's own results are then discarded).
+ *  - Index::open_shards(paths) maps several native files (one metric and dim, no key in two
+ *    files) as one read-only index whose queries merge as one index holding every item would.
+ *    Adding, building and saving it are ANN_STATUS_INVALID_STATE.
+ *
+ *      ann::Index index = ann::Index::open_shards({"a.ann", "b.ann"});
+ *      ann::SearchOptions options;
+ *      options.search_k(5000).filter([](uint64_t key) { return key % 2 == 0; });
+ *      for (const ann::Neighbor& hit : index.search(query, 10, options)) use(hit.id);
  */
 #ifndef ANN_HPP
 #define ANN_HPP
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -36,7 +70,10 @@ enum class Metric : uint32_t {
   Hamming = ANN_METRIC_HAMMING,     /**< differing bits; dim counts bits */
 };
 
-/** One query result: an item id and its distance to the query. */
+/** The one 64-bit value that is not a key: the id of unused batch slots. */
+constexpr uint64_t no_key = UINT64_MAX;
+
+/** One query result: an item's key and its distance to the query. */
 struct Neighbor {
   uint64_t id;
   float distance;
@@ -130,6 +167,124 @@ struct BatchResult {
   }
 };
 
+class Index;
+
+/**
+ * How a search runs: search_k and a filter (allow-list, deny-list, predicate). Move-only; owns
+ * its ann_search_options* and the predicate, so it must outlive the searches that use it.
+ * Setters return *this for chaining and need exclusive access; searches only read it.
+ */
+class SearchOptions {
+ public:
+  /** The defaults: search_k -1 (n * n_trees), every key accepted. */
+  SearchOptions() { detail::check(ann_search_options_new(&handle_)); }
+
+  SearchOptions(const SearchOptions&) = delete;
+  SearchOptions& operator=(const SearchOptions&) = delete;
+  SearchOptions(SearchOptions&& other) noexcept
+      : handle_(std::exchange(other.handle_, nullptr)), filter_(std::move(other.filter_)) {}
+  SearchOptions& operator=(SearchOptions&& other) noexcept {
+    if (this != &other) {
+      ann_search_options_free(handle_);  // before the predicate it may point to
+      handle_ = std::exchange(other.handle_, nullptr);
+      filter_ = std::move(other.filter_);
+    }
+    return *this;
+  }
+  ~SearchOptions() { ann_search_options_free(handle_); }  // filter_ goes after, as declared
+
+  /** Accepted candidates to collect: larger is better recall, slower; -1: n * n_trees. */
+  SearchOptions& search_k(int64_t search_k) {
+    detail::check(ann_search_options_set_search_k(handle(), search_k));
+    return *this;
+  }
+
+  /** Only these keys may be returned (copied; order and repeats ignored; empty: none). */
+  SearchOptions& allow_list(const uint64_t* keys, size_t n) {
+    detail::check(ann_search_options_set_allow_list(handle(), keys, n));
+    return *this;
+  }
+  SearchOptions& allow_list(const std::vector<uint64_t>& keys) {
+    return allow_list(keys.data(), keys.size());
+  }
+
+  /** These keys may not be returned (copied; order and repeats ignored; empty: denies none). */
+  SearchOptions& deny_list(const uint64_t* keys, size_t n) {
+    detail::check(ann_search_options_set_deny_list(handle(), keys, n));
+    return *this;
+  }
+  SearchOptions& deny_list(const std::vector<uint64_t>& keys) {
+    return deny_list(keys.data(), keys.size());
+  }
+
+  /**
+   * Only keys for which `accept(key)` returns true may be returned; an empty function removes
+   * the predicate. `accept` is kept in this object and may be called from several threads at
+   * once. If it throws, the key is refused and the search call rethrows the first exception.
+   */
+  SearchOptions& filter(std::function<bool(uint64_t)> accept) {
+    ann_search_options* options = handle();
+    if (!accept) {
+      detail::check(ann_search_options_set_filter(options, nullptr, nullptr));
+      filter_.reset();
+      return *this;
+    }
+    auto state = std::make_unique<FilterState>();
+    state->accept = std::move(accept);
+    detail::check(ann_search_options_set_filter(options, &FilterState::trampoline, state.get()));
+    filter_ = std::move(state);  // the C side points at the new state now, not the old
+    return *this;
+  }
+
+  /** The C handle, still owned by this object (nullptr after a move). */
+  ann_search_options* get() const noexcept { return handle_; }
+
+ private:
+  friend class Index;
+
+  /** The predicate and the first exception it threw; its address is the C context. */
+  struct FilterState {
+    std::function<bool(uint64_t)> accept;
+    std::atomic<bool> failed{false};
+    std::mutex mutex;
+    std::exception_ptr error;
+
+    static bool trampoline(uint64_t key, void* context) noexcept {
+      auto* state = static_cast<FilterState*>(context);
+      try {
+        return state->accept(key);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        if (!state->error) state->error = std::current_exception();
+        state->failed.store(true, std::memory_order_release);
+        return false;
+      }
+    }
+  };
+
+  ann_search_options* handle() const {
+    if (handle_ == nullptr)
+      throw Error(ANN_STATUS_INVALID_STATE,
+                  "ann::SearchOptions: these options have no handle (they were moved from)");
+    return handle_;
+  }
+
+  /** Rethrows (once) the exception the predicate threw during a search, if any. */
+  void rethrow_filter_exception() const {
+    if (!filter_ || !filter_->failed.load(std::memory_order_acquire)) return;
+    std::exception_ptr error;
+    {
+      std::lock_guard<std::mutex> lock(filter_->mutex);
+      error = std::exchange(filter_->error, nullptr);
+      filter_->failed.store(false, std::memory_order_relaxed);
+    }
+    if (error) std::rethrow_exception(error);
+  }
+
+  ann_search_options* handle_ = nullptr;
+  std::unique_ptr<FilterState> filter_;
+};
+
 /** An index: built in memory, or memory-mapped from a file. Move-only; owns its handle. */
 class Index {
  public:
@@ -166,7 +321,26 @@ class Index {
     return Index(handle);
   }
 
-  /** Adds or replaces item `id` from `dim()` floats at `vector`. */
+  /**
+   * Maps several files written by save() (one metric and dim, no key in two of them) as one
+   * read-only index: every query merges the shards' results as one index holding all their
+   * items would order them (by distance, ties to the smaller key). n_items() is the largest
+   * key + 1, n_stored() and n_trees() the sums. Adding, building and saving throw
+   * ANN_STATUS_INVALID_STATE. Reads every shard's keys to check that none repeats.
+   */
+  static Index open_shards(const std::vector<std::string>& paths, bool prefault = false) {
+    std::vector<const char*> c_paths;
+    c_paths.reserve(paths.size());
+    for (const std::string& path : paths) c_paths.push_back(path.c_str());
+    ann_index* handle = nullptr;
+    detail::check(ann_open_shards(c_paths.data(), c_paths.size(), prefault, &handle));
+    return Index(handle);
+  }
+
+  /**
+   * Adds or replaces the item with key `id` (any value but ann::no_key) from `dim()` floats at
+   * `vector`.
+   */
   void add_item(uint64_t id, const float* vector) {
     detail::check(ann_add_item(handle(), id, vector));
   }
@@ -290,12 +464,8 @@ class Index {
   /** As above; `queries` must hold a whole number of rows of dim() values. */
   BatchResult get_nns_batch(const std::vector<float>& queries, size_t n, int64_t search_k = -1,
                             int32_t n_threads = -1) const {
-    size_t d = dim();
-    if (queries.size() % d != 0)
-      detail::invalid("ann::Index::get_nns_batch: queries.size() (" +
-                      std::to_string(queries.size()) + ") is not a multiple of dim() (" +
-                      std::to_string(d) + ")");
-    return get_nns_batch(queries.data(), queries.size() / d, n, search_k, n_threads);
+    size_t rows = whole_rows(queries.size(), "get_nns_batch");
+    return get_nns_batch(queries.data(), rows, n, search_k, n_threads);
   }
 
   /**
@@ -309,7 +479,109 @@ class Index {
                                     out_ids, out_distances, out_counts));
   }
 
-  /** Item `id`'s vector (dim() floats; 0 and 1 for hamming). */
+  /**
+   * The `n` items nearest to `query` (dim() floats) that `options` accepts (nullptr: defaults),
+   * nearest first: exactly min(n, stored items accepted) of them. Rethrows an exception the
+   * options' filter threw.
+   */
+  std::vector<Neighbor> search(const float* query, size_t n,
+                               const SearchOptions* options = nullptr) const {
+    size_t slots = result_slots(n);
+    std::vector<uint64_t> ids(slots);
+    std::vector<float> distances(slots);
+    size_t count = search_into(query, slots, options, ids.data(), distances.data());
+    return detail::neighbors(ids, distances, count);
+  }
+  std::vector<Neighbor> search(const float* query, size_t n,
+                               const SearchOptions& options) const {
+    return search(query, n, &options);
+  }
+  /** As above; the query must hold exactly dim() values. */
+  std::vector<Neighbor> search(const std::vector<float>& query, size_t n,
+                               const SearchOptions* options = nullptr) const {
+    check_length(query.size(), "query");
+    return search(query.data(), n, options);
+  }
+  std::vector<Neighbor> search(const std::vector<float>& query, size_t n,
+                               const SearchOptions& options) const {
+    return search(query, n, &options);
+  }
+
+  /** As search(), with item `key`'s vector as the query (the item comes back if accepted). */
+  std::vector<Neighbor> search_by_item(uint64_t key, size_t n,
+                                       const SearchOptions* options = nullptr) const {
+    size_t slots = result_slots(n);
+    std::vector<uint64_t> ids(slots);
+    std::vector<float> distances(slots);
+    size_t count = search_by_item_into(key, slots, options, ids.data(), distances.data());
+    return detail::neighbors(ids, distances, count);
+  }
+  std::vector<Neighbor> search_by_item(uint64_t key, size_t n,
+                                       const SearchOptions& options) const {
+    return search_by_item(key, n, &options);
+  }
+
+  /** Zero-copy search(), as get_nns_by_vector_into: returns how many results it wrote. */
+  size_t search_into(const float* query, size_t n, const SearchOptions* options,
+                     uint64_t* out_ids, float* out_distances) const {
+    size_t count = 0;
+    ann_status status = ann_search(handle(), query, n, options_handle(options), out_ids,
+                                   out_distances, &count);
+    finish_search(status, options);
+    return count;
+  }
+
+  /** Zero-copy search_by_item(), as get_nns_by_item_into. */
+  size_t search_by_item_into(uint64_t key, size_t n, const SearchOptions* options,
+                             uint64_t* out_ids, float* out_distances) const {
+    size_t count = 0;
+    ann_status status = ann_search_by_item(handle(), key, n, options_handle(options), out_ids,
+                                           out_distances, &count);
+    finish_search(status, options);
+    return count;
+  }
+
+  /**
+   * search() for `n_queries` vectors (row after row, dim() floats each) on `n_threads`
+   * threads (-1: every core), which may call the options' filter at once. Row q holds
+   * min(n, accepted) neighbours; unused slots are ann::no_key and NaN.
+   */
+  BatchResult search_batch(const float* queries, size_t n_queries, size_t n,
+                           const SearchOptions* options = nullptr, int32_t n_threads = -1) const {
+    BatchResult result;
+    result.n = n;
+    result.ids.resize(checked_product(n_queries, n));
+    result.distances.resize(result.ids.size());
+    result.counts.resize(n_queries);
+    search_batch_into(queries, n_queries, n, options, n_threads, result.ids.data(),
+                      result.distances.data(), result.counts.data());
+    return result;
+  }
+  BatchResult search_batch(const float* queries, size_t n_queries, size_t n,
+                           const SearchOptions& options, int32_t n_threads = -1) const {
+    return search_batch(queries, n_queries, n, &options, n_threads);
+  }
+  /** As above; `queries` must hold a whole number of rows of dim() values. */
+  BatchResult search_batch(const std::vector<float>& queries, size_t n,
+                           const SearchOptions* options = nullptr, int32_t n_threads = -1) const {
+    size_t rows = whole_rows(queries.size(), "search_batch");
+    return search_batch(queries.data(), rows, n, options, n_threads);
+  }
+  BatchResult search_batch(const std::vector<float>& queries, size_t n,
+                           const SearchOptions& options, int32_t n_threads = -1) const {
+    return search_batch(queries, n, &options, n_threads);
+  }
+
+  /** Zero-copy search_batch(), as get_nns_batch_into. */
+  void search_batch_into(const float* queries, size_t n_queries, size_t n,
+                         const SearchOptions* options, int32_t n_threads, uint64_t* out_ids,
+                         float* out_distances, size_t* out_counts) const {
+    ann_status status = ann_search_batch(handle(), queries, n_queries, n, options_handle(options),
+                                         n_threads, out_ids, out_distances, out_counts);
+    finish_search(status, options);
+  }
+
+  /** Item `id`'s vector (dim() floats; 0 and 1 for hamming). A key never added throws. */
   std::vector<float> get_item_vector(uint64_t id) const {
     std::vector<float> vector(dim());
     detail::check(ann_get_item_vector(handle(), id, vector.data()));
@@ -332,8 +604,10 @@ class Index {
     return distance;
   }
 
-  /** Item slots: the largest id added, plus 1. */
+  /** The largest key added, plus 1: Annoy's n_items for keys added densely from 0. */
   uint64_t n_items() const { return read<uint64_t>(ann_get_n_items); }
+  /** The number of items stored, each key counted once. */
+  uint64_t n_stored() const { return read<uint64_t>(ann_get_n_stored); }
   /** Trees; 0 before the index is built. */
   uint32_t n_trees() const { return read<uint32_t>(ann_get_n_trees); }
   /** Floats per vector, or bits for hamming. */
@@ -371,16 +645,46 @@ class Index {
                       " values, but the index has dim " + std::to_string(expected));
   }
 
-  /** Room for `n` results: never more than the index has items, so a huge `n` costs nothing. */
+  /**
+   * Room for `n` results: never more than the index stores items, so a huge `n` costs nothing.
+   * A small `n` is taken as is (n_stored() may read every item node of a loaded file once).
+   */
   size_t result_slots(size_t n) const {
-    uint64_t items = n_items();
+    if (n <= 4096) return n;
+    uint64_t items = n_stored();
     return items < n ? static_cast<size_t>(items) : n;
+  }
+
+  /** The number of rows in `size` floats of queries, which must be a whole number of rows. */
+  size_t whole_rows(size_t size, const char* method) const {
+    size_t d = dim();
+    if (size % d != 0)
+      detail::invalid(std::string("ann::Index::") + method + ": queries.size() (" +
+                      std::to_string(size) + ") is not a multiple of dim() (" +
+                      std::to_string(d) + ")");
+    return size / d;
   }
 
   static size_t checked_product(size_t a, size_t b) {
     if (b != 0 && a > SIZE_MAX / b)
-      detail::invalid("ann::Index::get_nns_batch: n_queries * n overflows size_t");
+      detail::invalid("ann::Index: batch n_queries * n overflows size_t");
     return a * b;
+  }
+
+  /** The C options of `options` (nullptr for defaults); moved-from options are an error. */
+  static const ann_search_options* options_handle(const SearchOptions* options) {
+    return options == nullptr ? nullptr : options->handle();
+  }
+
+  /**
+   * After a search: reads the library's message first (same thread, nothing in between), then
+   * rethrows what the options' filter threw, else throws the library's error.
+   */
+  static void finish_search(ann_status status, const SearchOptions* options) {
+    std::string message;
+    if (status != ANN_STATUS_OK) message = detail::last_error_message();
+    if (options != nullptr) options->rethrow_filter_exception();
+    if (status != ANN_STATUS_OK) throw Error(status, message);
   }
 
   ann_index* handle_ = nullptr;

@@ -201,6 +201,11 @@ fn every_status_code_is_provoked_and_exact() {
 }
 
 #[test]
+fn keys_filters_and_shards_from_c() {
+    assert_eq!(c_test("keys_filters"), "keys and filters ok\n");
+}
+
+#[test]
 fn eight_threads_query_one_loaded_index() {
     assert!(c_test("threads").starts_with("threads ok"));
 }

@@ -1,12 +1,18 @@
 // Exercises every method of ann.hpp through an installed (or vendored) libann, as C++17 and
 // C++20. Prints "cpp ok: N checks" and exits 0, or prints each failed check and exits 1.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <random>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -237,6 +243,421 @@ void threads_share_one_index() {
   for (int m : mismatches) CHECK(m == 0);
 }
 
+
+// ---- Keys, filtered search and shards ----
+
+// Items under arbitrary 64-bit keys, with the vectors kept for brute force.
+struct Keyed {
+  std::vector<uint64_t> keys;
+  std::vector<std::vector<float>> vectors;
+};
+
+uint64_t fnv1a(const char* text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (; *text != '\0'; text++) hash = (hash ^ uint8_t(*text)) * 1099511628211ull;
+  return hash;
+}
+
+// `count` distinct random keys (never ann::no_key), `extra` first, and random vectors.
+Keyed random_keyed(size_t count, std::vector<uint64_t> extra, unsigned seed) {
+  Keyed data;
+  std::mt19937_64 rng(seed);
+  std::set<uint64_t> seen;
+  for (uint64_t key : extra)
+    if (seen.insert(key).second) data.keys.push_back(key);
+  while (data.keys.size() < count) {
+    uint64_t key = rng();
+    if (key != ann::no_key && seen.insert(key).second) data.keys.push_back(key);
+  }
+  data.vectors = random_vectors(count, kDim, seed + 1);
+  return data;
+}
+
+ann::Index build_keyed(const Keyed& data, int32_t n_trees) {
+  ann::Index index(kDim, ann::Metric::Euclidean);
+  for (size_t i = 0; i < data.keys.size(); i++) index.add_item(data.keys[i], data.vectors[i]);
+  index.build(n_trees, 2);
+  return index;
+}
+
+// The keys of the `n` items nearest to `q` that `accept` accepts, by brute force.
+std::vector<uint64_t> exact_top(const Keyed& data, const std::vector<float>& q, size_t n,
+                                const std::function<bool(uint64_t)>& accept) {
+  std::vector<std::pair<float, uint64_t>> all;
+  for (size_t i = 0; i < data.keys.size(); i++)
+    if (accept(data.keys[i])) all.emplace_back(euclidean(q, data.vectors[i]), data.keys[i]);
+  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> keys;
+  for (size_t i = 0; i < all.size() && i < n; i++) keys.push_back(all[i].second);
+  return keys;
+}
+
+std::vector<uint64_t> ids_of(const std::vector<ann::Neighbor>& found) {
+  std::vector<uint64_t> ids;
+  for (const auto& hit : found) ids.push_back(hit.id);
+  return ids;
+}
+
+// Exactly `expected` results, every one accepted, distinct, nearest first.
+bool well_formed(const std::vector<ann::Neighbor>& found, size_t expected,
+                 const std::unordered_set<uint64_t>& accepted) {
+  std::set<uint64_t> distinct;
+  for (size_t i = 0; i < found.size(); i++) {
+    if (accepted.count(found[i].id) == 0 || !distinct.insert(found[i].id).second) return false;
+    if (i > 0 && found[i].distance < found[i - 1].distance) return false;
+  }
+  return found.size() == expected;
+}
+
+void sparse_keys_round_trip() {
+  const uint64_t big = (uint64_t(1) << 63) + 5;
+  Keyed data = random_keyed(300, {uint64_t(1) << 40, big, 0, 7, ann::no_key - 1, fnv1a("hello"),
+                                  fnv1a("world")}, 11);
+  ann::Index index(kDim, ann::Metric::Euclidean);
+  for (size_t i = 0; i < data.keys.size(); i++) index.add_item(data.keys[i], data.vectors[i]);
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.add_item(ann::no_key, data.vectors[0]));
+  index.build(10, 2);
+  CHECK(index.n_stored() == 300);
+  CHECK(index.n_items() == ann::no_key);  // the largest key, no_key - 1, plus 1
+  std::string annoy = EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.save_annoy("cpp-sparse.annoy"));
+  CHECK(annoy.find("Annoy") != std::string::npos);
+  index.save("cpp-sparse.ann");
+
+  ann::Index loaded = ann::Index::load("cpp-sparse.ann");
+  CHECK(loaded.n_stored() == 300 && loaded.n_items() == ann::no_key);
+  CHECK(ann::file_info("cpp-sparse.ann").kind == ANN_FILE_NATIVE);
+  for (size_t i = 0; i < data.keys.size(); i++) {
+    uint64_t key = data.keys[i];
+    CHECK(loaded.get_item_vector(key) == data.vectors[i]);
+    auto by_item = loaded.get_nns_by_item(key, 5, 300 * 10 * 4);
+    CHECK(by_item.size() == 5 && by_item[0].id == key && by_item[0].distance == 0.0f);
+    CHECK(same(by_item, index.get_nns_by_item(key, 5, 300 * 10 * 4)));
+    CHECK(ids_of(by_item) == exact_top(data, data.vectors[i], 5, [](uint64_t) { return true; }));
+  }
+  CHECK(std::fabs(loaded.get_distance(big, uint64_t(1) << 40) -
+                  euclidean(data.vectors[1], data.vectors[0])) < 1e-5f);
+  ann::SearchOptions exhaustive;
+  exhaustive.search_k(300 * 10 * 4);
+  for (const auto& q : random_vectors(5, kDim, 12)) {
+    auto found = loaded.search(q, 10, exhaustive);
+    CHECK(ids_of(found) == exact_top(data, q, 10, [](uint64_t) { return true; }));
+    CHECK(same(found, index.search(q, 10, exhaustive)));
+  }
+}
+
+void a_key_never_added_is_invalid_argument() {
+  ann::Index index = ann::Index::load("cpp-sparse.ann");
+  const uint64_t absent = 12345;
+  std::string message = EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.get_item_vector(absent));
+  CHECK(message.find("does not exist") != std::string::npos);
+  CHECK(message.find("never added") != std::string::npos);
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.get_nns_by_item(absent, 3));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.search_by_item(absent, 3));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.get_distance(7, absent));
+  // Holes in dense keys too: cpp.ann holds 0..499.
+  ann::Index dense = ann::Index::load("cpp.ann");
+  CHECK(dense.n_stored() == kItems);
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, dense.get_item_vector(kItems));
+}
+
+void filters_return_exactly_min_n_accepted() {
+  const size_t count = 2000;
+  Keyed data = random_keyed(count, {}, 21);
+  ann::Index index = build_keyed(data, 10);
+  const int64_t exhaustive = int64_t(count) * 10 * 4;
+  auto queries = random_vectors(4, kDim, 22);
+  std::mt19937 rng(23);
+  for (size_t accepted_count : {size_t(1), count / 1000, count / 10, count}) {
+    std::vector<uint64_t> shuffled = data.keys;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    std::vector<uint64_t> allowed(shuffled.begin(), shuffled.begin() + long(accepted_count));
+    std::vector<uint64_t> denied(shuffled.begin() + long(accepted_count), shuffled.end());
+    std::unordered_set<uint64_t> accepted(allowed.begin(), allowed.end());
+    auto accept = [&accepted](uint64_t key) { return accepted.count(key) != 0; };
+
+    ann::SearchOptions by_allow, by_deny, by_predicate;
+    by_allow.allow_list(allowed);
+    by_deny.deny_list(denied.data(), denied.size());
+    by_predicate.filter(accept);
+    for (ann::SearchOptions* options : {&by_allow, &by_deny, &by_predicate}) {
+      for (size_t n : {size_t(10), accepted_count + 7}) {
+        size_t expected = std::min(n, accepted_count);
+        options->search_k(-1);
+        for (const auto& q : queries) CHECK(well_formed(index.search(q, n, options), expected, accepted));
+        CHECK(well_formed(index.search_by_item(data.keys[0], n, *options), expected, accepted));
+        options->search_k(exhaustive);
+        for (const auto& q : queries)
+          CHECK(ids_of(index.search(q.data(), n, *options)) == exact_top(data, q, n, accept));
+      }
+    }
+  }
+
+  // Allow-list, deny-list and predicate together: their intersection.
+  std::vector<uint64_t> first_half(data.keys.begin(), data.keys.begin() + count / 2);
+  std::unordered_set<uint64_t> both;
+  for (size_t i = 0; i < count / 2; i++)
+    if (i % 4 != 0 && data.keys[i] % 2 == 0) both.insert(data.keys[i]);
+  std::vector<uint64_t> every_fourth;
+  for (size_t i = 0; i < count; i += 4) every_fourth.push_back(data.keys[i]);
+  ann::SearchOptions combined;
+  combined.allow_list(first_half).deny_list(every_fourth).filter([](uint64_t key) {
+    return key % 2 == 0;
+  });
+  CHECK(well_formed(index.search(queries[0], count, combined), both.size(), both));
+
+  // An empty allow-list accepts nothing; n = 0 asks for nothing; nullptr options: defaults.
+  ann::SearchOptions nothing;
+  nothing.allow_list(std::vector<uint64_t>{});
+  CHECK(index.search(queries[0], 10, nothing).empty());
+  CHECK(index.search(queries[0], 0).empty());
+  std::unordered_set<uint64_t> all(data.keys.begin(), data.keys.end());
+  CHECK(well_formed(index.search(queries[0], 10, nullptr), 10, all));
+  CHECK(well_formed(index.search(queries[0], count + 100), count, all));  // n beyond the items
+}
+
+struct NotAnException {
+  uint64_t key;
+};
+
+void a_throwing_filter_is_rethrown() {
+  ann::Index index = ann::Index::load("cpp.ann");
+  auto queries = random_vectors(16, kDim, 31);
+  ann::SearchOptions options;
+  options.filter([](uint64_t key) -> bool {
+    if (key % 3 == 0) throw std::invalid_argument("filter failed on purpose");
+    return true;
+  });
+  for (int round = 0; round < 2; round++) {  // the same options throw again: nothing stale
+    bool rethrown = false;
+    try {
+      index.search(queries[0], 10, options);
+    } catch (const ann::Error&) {
+    } catch (const std::invalid_argument& e) {
+      rethrown = std::string(e.what()) == "filter failed on purpose";
+    }
+    CHECK(rethrown);
+  }
+  // Any type, from any search form, batch threads included.
+  options.filter([](uint64_t key) -> bool {
+    if (key == 42) throw NotAnException{key};
+    return true;
+  });
+  bool by_item = false, batch = false;
+  try {
+    index.search_by_item(42, 10, options);
+  } catch (const NotAnException& e) {
+    by_item = e.key == 42;
+  }
+  CHECK(by_item);
+  std::vector<float> flat;
+  for (const auto& q : queries) flat.insert(flat.end(), q.begin(), q.end());
+  try {
+    // search_k covers every item, so every row meets key 42.
+    options.search_k(int64_t(kItems) * 20 * 4);
+    index.search_batch(flat, 10, options, 2);
+  } catch (const NotAnException& e) {
+    batch = e.key == 42;
+  }
+  CHECK(batch);
+  // Once rethrown, the exception is gone: a filter that stops throwing gives plain results.
+  std::atomic<bool> thrown{false};
+  options.filter([&thrown](uint64_t) -> bool {
+    if (!thrown.exchange(true)) throw std::runtime_error("only once");
+    return true;
+  });
+  bool once = false;
+  try {
+    index.search(queries[0], 10, options);
+  } catch (const std::runtime_error& e) {
+    once = std::string(e.what()) == "only once";
+  }
+  CHECK(once);
+  std::unordered_set<uint64_t> all;
+  for (uint64_t key = 0; key < kItems; key++) all.insert(key);
+  CHECK(well_formed(index.search(queries[0], 10, options), 10, all));
+  CHECK(index.search_batch(flat, 10, options, 2).counts == std::vector<size_t>(queries.size(), 10));
+}
+
+void batch_filter_on_threads() {
+  ann::Index index = ann::Index::load("cpp.ann");
+  auto queries = random_vectors(64, kDim, 41);
+  std::vector<float> flat;
+  for (const auto& q : queries) flat.insert(flat.end(), q.begin(), q.end());
+  std::unordered_set<uint64_t> accepted;
+  for (uint64_t key = 0; key < kItems; key += 10) accepted.insert(key);  // 10%
+  std::atomic<size_t> calls{0};
+  std::mutex mutex;
+  std::set<std::thread::id> callers;
+  ann::SearchOptions options;
+  options.filter([&](uint64_t key) {
+    calls++;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      callers.insert(std::this_thread::get_id());
+    }
+    return accepted.count(key) != 0;
+  });
+  for (int32_t threads : {2, 4}) {
+    ann::BatchResult batch = index.search_batch(flat.data(), queries.size(), 10, &options, threads);
+    CHECK(batch.n == 10 && batch.counts.size() == queries.size());
+    for (size_t q = 0; q < queries.size(); q++) {
+      CHECK(batch.counts[q] == 10 && well_formed(batch.row(q), 10, accepted));
+      CHECK(same(batch.row(q), index.search(queries[q], 10, options)));
+    }
+  }
+  CHECK(calls.load() > 0 && !callers.empty());
+  // More slots than accepted items: unused slots are no_key and NaN.
+  ann::BatchResult wide = index.search_batch(flat, accepted.size() + 3, options, 2);
+  CHECK(wide.counts[0] == accepted.size());
+  CHECK(wide.ids[accepted.size()] == ann::no_key && std::isnan(wide.distances[accepted.size()]));
+  // Zero-copy into caller buffers, distances optional.
+  std::vector<uint64_t> ids(queries.size() * 10);
+  std::vector<size_t> counts(queries.size());
+  index.search_batch_into(flat.data(), queries.size(), 10, &options, 2, ids.data(), nullptr,
+                          counts.data());
+  CHECK(counts[5] == 10 && ids[50] == index.search(queries[5], 10, options)[0].id);
+
+  // Threads of our own sharing one SearchOptions and one index.
+  std::vector<std::vector<ann::Neighbor>> expected;
+  for (const auto& q : queries) expected.push_back(index.search(q, 10, options));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++)
+    threads.emplace_back([&, t] {
+      for (size_t q = 0; q < queries.size(); q++)
+        if (!same(index.search(queries[q], 10, options), expected[q])) mismatches[t]++;
+    });
+  for (auto& thread : threads) thread.join();
+  for (int m : mismatches) CHECK(m == 0);
+}
+
+// Options made elsewhere: the predicate (and what it captured) travels with the object.
+ann::SearchOptions even_keys_only() {
+  std::vector<uint64_t> unused(100, 1);
+  ann::SearchOptions options;
+  options.filter([unused](uint64_t key) { return key % 2 == 0 && !unused.empty(); });
+  return options;
+}
+
+void search_options_lifetime_and_errors() {
+  ann::Index index = ann::Index::load("cpp.ann");
+  auto q = random_vectors(1, kDim, 51)[0];
+  std::unordered_set<uint64_t> even;
+  for (uint64_t key = 0; key < kItems; key += 2) even.insert(key);
+  ann::SearchOptions options = even_keys_only();
+  CHECK(options.get() != nullptr);
+  CHECK(well_formed(index.search(q, 10, options), 10, even));
+  ann::SearchOptions moved(std::move(options));
+  CHECK(options.get() == nullptr && moved.get() != nullptr);
+  CHECK(well_formed(index.search(q, 10, moved), 10, even));
+  // Moved-from options: an error, not a crash, and never silently the defaults.
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, options.search_k(5));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, options.filter([](uint64_t) { return true; }));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.search(q, 10, options));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.search_by_item(1, 10, options));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.search_batch(q, 10, options));
+  options = ann::SearchOptions();  // assigned again, usable again
+  CHECK(index.search(q, 10, options).size() == 10);
+  options = std::move(moved);  // replaces live options that had no filter
+  CHECK(well_formed(index.search(q, 10, options), 10, even));
+  // An empty function removes the predicate.
+  options.filter(nullptr);
+  CHECK(index.search(q, 10, options).size() == 10 && !well_formed(index.search(q, 10, options), 10, even));
+
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, options.search_k(-2));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.search(std::vector<float>(kDim - 1), 10));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.search_batch(std::vector<float>(kDim + 1), 10));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.search_batch(q, 10, nullptr, 0));  // n_threads
+  ann::Index unbuilt(kDim, ann::Metric::Euclidean);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, unbuilt.search(q, 10, options));
+}
+
+void shards_equal_one_index() {
+  const size_t count = 1200;
+  Keyed data = random_keyed(count, {uint64_t(1) << 40, (uint64_t(1) << 63) + 5}, 61);
+  ann::Index whole = build_keyed(data, 10);
+  std::vector<std::string> paths;
+  for (size_t s = 0; s < 3; s++) {
+    Keyed part;
+    for (size_t i = s; i < count; i += 3) {
+      part.keys.push_back(data.keys[i]);
+      part.vectors.push_back(data.vectors[i]);
+    }
+    paths.push_back("cpp-shard" + std::to_string(s) + ".ann");
+    build_keyed(part, 10).save(paths.back());
+  }
+  ann::Index sharded = ann::Index::open_shards(paths, true);
+  CHECK(sharded.n_stored() == count && sharded.n_trees() == 30);
+  CHECK(sharded.n_items() == whole.n_items() && sharded.dim() == kDim);
+  CHECK(sharded.metric() == ann::Metric::Euclidean);
+
+  ann::SearchOptions exhaustive;
+  exhaustive.search_k(int64_t(sharded.n_stored() * sharded.n_trees() * 4));
+  std::unordered_set<uint64_t> tenth;
+  for (size_t i = 0; i < count; i += 10) tenth.insert(data.keys[i]);
+  ann::SearchOptions filtered;
+  filtered.search_k(int64_t(count * 30 * 4)).filter([&tenth](uint64_t key) {
+    return tenth.count(key) != 0;
+  });
+  auto queries = random_vectors(8, kDim, 62);
+  std::vector<float> flat;
+  for (const auto& q : queries) flat.insert(flat.end(), q.begin(), q.end());
+  for (const auto& q : queries) {
+    auto found = sharded.search(q, 10, exhaustive);
+    CHECK(same(found, whole.search(q, 10, exhaustive)));
+    CHECK(ids_of(found) == exact_top(data, q, 10, [](uint64_t) { return true; }));
+    CHECK(same(sharded.get_nns_by_vector(q, 10, count * 120), whole.get_nns_by_vector(q, 10, count * 120)));
+    CHECK(same(sharded.search(q, 10, filtered), whole.search(q, 10, filtered)));
+  }
+  ann::BatchResult a = sharded.search_batch(flat, 10, exhaustive, 2);
+  ann::BatchResult b = whole.search_batch(flat, 10, exhaustive, 2);
+  CHECK(a.ids == b.ids && a.counts == b.counts);
+  for (size_t i : {size_t(0), size_t(1), size_t(500)}) {
+    uint64_t key = data.keys[i];
+    CHECK(same(sharded.search_by_item(key, 10, exhaustive), whole.search_by_item(key, 10, exhaustive)));
+    CHECK(same(sharded.get_nns_by_item(key, 10, count * 120), whole.get_nns_by_item(key, 10, count * 120)));
+    CHECK(sharded.get_item_vector(key) == data.vectors[i]);
+    CHECK(sharded.get_distance(key, data.keys[i + 1]) == whole.get_distance(key, data.keys[i + 1]));
+  }
+  // Read-only: adding, building and saving are refused.
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.add_item(3, data.vectors[0]));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.build(2));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.save("cpp-sharded.ann"));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.save_annoy("cpp-sharded.annoy"));
+}
+
+void bad_shard_input() {
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Index::open_shards({}));
+  EXPECT_ERROR(ANN_STATUS_IO, ann::Index::open_shards({"cpp-shard0.ann", "no/such/shard.ann"}));
+  EXPECT_ERROR(ANN_STATUS_CORRUPT_FILE, ann::Index::open_shards({"cpp.annoy"}));
+  // Another dim, another metric.
+  ann::Index narrow(kDim / 2, ann::Metric::Euclidean);
+  narrow.add_item(uint64_t(1) << 50, std::vector<float>(kDim / 2, 1.0f));
+  narrow.build(2);
+  narrow.save("cpp-narrow.ann");
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Index::open_shards({"cpp-shard0.ann", "cpp-narrow.ann"}));
+  ann::Index angular(kDim, ann::Metric::Angular);
+  angular.add_item(uint64_t(1) << 50, std::vector<float>(kDim, 1.0f));
+  angular.build(2);
+  angular.save("cpp-angular.ann");
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Index::open_shards({"cpp-shard0.ann", "cpp-angular.ann"}));
+  // A key in two shards: the same file twice, and two files sharing one key.
+  std::string twice =
+      EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Index::open_shards({"cpp-shard1.ann", "cpp-shard1.ann"}));
+  CHECK(!twice.empty());
+  ann::Index shard0 = ann::Index::load("cpp-shard0.ann");
+  uint64_t shared_key = shard0.search(std::vector<float>(kDim, 0.0f), 1).at(0).id;
+  ann::Index overlap(kDim, ann::Metric::Euclidean);
+  overlap.add_item(shared_key, std::vector<float>(kDim, 0.5f));
+  overlap.add_item(shared_key + 1, std::vector<float>(kDim, 0.25f));
+  overlap.build(2);
+  overlap.save("cpp-overlap.ann");
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Index::open_shards({"cpp-shard0.ann", "cpp-overlap.ann"}));
+  // One shard is a plain index.
+  ann::Index single = ann::Index::open_shards({"cpp-shard2.ann"});
+  CHECK(single.n_stored() == ann::Index::load("cpp-shard2.ann").n_stored());
+}
+
 }  // namespace
 
 int main() {
@@ -247,8 +668,22 @@ int main() {
     ownership();
     hamming_packed_words();
     threads_share_one_index();
+    sparse_keys_round_trip();
+    a_key_never_added_is_invalid_argument();
+    filters_return_exactly_min_n_accepted();
+    a_throwing_filter_is_rethrown();
+    batch_filter_on_threads();
+    search_options_lifetime_and_errors();
+    shards_equal_one_index();
+    bad_shard_input();
   } catch (const ann::Error& e) {
     std::fprintf(stderr, "unexpected ann::Error (%s): %s\n", e.status_name(), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "unexpected exception: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "unexpected exception of unknown type\n");
     return 1;
   }
   if (failures != 0) {
