@@ -96,6 +96,11 @@ typedef struct {
   uint32_t dim;
   uint32_t node_size;
   uint32_t n_trees;
+  /**
+   * The header's item slots: the largest key + 1 for a file in Annoy's layout; the number
+   * of items for a file with a keys section (sparse keys). `ann_get_n_items` on the loaded
+   * index gives the largest key + 1 in both cases.
+   */
   uint64_t n_items;
   uint64_t n_nodes;
   /**

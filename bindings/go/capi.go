@@ -1,6 +1,7 @@
 package ann
 
-// This is the only file that speaks C. libann is opened at run time with dlopen, not linked
+// This is the only file that calls C (trampoline.go holds the one Go function that C calls,
+// a SearchOptions' filter). libann is opened at run time with dlopen, not linked
 // with -lann, so that the ANN_LIB environment variable can choose the library (see
 // library.go). Every C function is reached through a table of function pointers filled by
 // dlsym, and through a static wrapper that, when the call fails, copies the library's
@@ -24,7 +25,11 @@ package ann
 	X(ann_on_disk_build) X(ann_verify) X(ann_get_item_vector) X(ann_get_item_packed) \
 	X(ann_get_distance) X(ann_get_n_items) X(ann_get_n_trees) X(ann_get_dim) \
 	X(ann_get_metric) X(ann_get_seed) X(ann_get_nns) X(ann_get_nns_by_item) \
-	X(ann_get_nns_packed) X(ann_get_nns_batch)
+	X(ann_get_nns_packed) X(ann_get_nns_batch) X(ann_get_n_stored) X(ann_search_options_new) \
+	X(ann_search_options_free) X(ann_search_options_set_search_k) \
+	X(ann_search_options_set_allow_list) X(ann_search_options_set_deny_list) \
+	X(ann_search_options_set_filter) X(ann_search) X(ann_search_by_item) X(ann_search_batch) \
+	X(ann_open_shards)
 
 // The table. Each field has the type of the header's declaration, so a signature that
 // changes in ann.h is a compile error here rather than a wrong call at run time.
@@ -113,6 +118,10 @@ static annc_result annc_new(uint32_t dim, ann_metric metric, ann_index **out) {
 	return annc_done(annc.ann_new(dim, metric, out));
 }
 static void annc_free(ann_index *index) { annc.ann_free(index); }
+static annc_result annc_open_shards(const char *const *paths, size_t n_paths, bool prefault,
+                                   ann_index **out) {
+	return annc_done(annc.ann_open_shards(paths, n_paths, prefault, out));
+}
 static annc_result annc_load(const char *path, bool prefault, ann_index **out) {
 	return annc_done(annc.ann_load(path, prefault, out));
 }
@@ -160,6 +169,9 @@ static annc_result annc_verify(const ann_index *index) { return annc_done(annc.a
 static annc_result annc_get_n_items(const ann_index *index, uint64_t *out) {
 	return annc_done(annc.ann_get_n_items(index, out));
 }
+static annc_result annc_get_n_stored(const ann_index *index, uint64_t *out) {
+	return annc_done(annc.ann_get_n_stored(index, out));
+}
 static annc_result annc_get_n_trees(const ann_index *index, uint32_t *out) {
 	return annc_done(annc.ann_get_n_trees(index, out));
 }
@@ -204,6 +216,61 @@ static annc_result annc_get_nns_batch(const ann_index *index, const float *queri
 	return annc_done(annc.ann_get_nns_batch(index, queries, n_queries, n, search_k, n_threads,
 	                                        ids, distances, counts));
 }
+
+// --- search options ---
+
+// The Go function that runs a SearchOptions' filter (trampoline.go): context is the
+// runtime/cgo.Handle of the filter; it returns 1 to accept key. It may run on any thread,
+// including threads libann created, several at once; cgo attaches them to the Go runtime.
+extern int annGoAccept(uint64_t key, uintptr_t context);
+
+static bool annc_accept(uint64_t key, void *context) {
+	return annGoAccept(key, (uintptr_t)context) != 0;
+}
+
+static annc_result annc_search_options_new(ann_search_options **out) {
+	return annc_done(annc.ann_search_options_new(out));
+}
+static void annc_search_options_free(ann_search_options *options) {
+	annc.ann_search_options_free(options);
+}
+static annc_result annc_search_options_set_search_k(ann_search_options *options,
+                                                    int64_t search_k) {
+	return annc_done(annc.ann_search_options_set_search_k(options, search_k));
+}
+static annc_result annc_search_options_set_allow_list(ann_search_options *options,
+                                                      const uint64_t *keys, size_t n) {
+	return annc_done(annc.ann_search_options_set_allow_list(options, keys, n));
+}
+static annc_result annc_search_options_set_deny_list(ann_search_options *options,
+                                                     const uint64_t *keys, size_t n) {
+	return annc_done(annc.ann_search_options_set_deny_list(options, keys, n));
+}
+// context 0 removes the filter; any other value is a cgo.Handle (never 0) passed back to
+// annGoAccept. The handle travels as an integer so that Go never makes a pointer of it.
+static annc_result annc_search_options_set_filter(ann_search_options *options,
+                                                  uintptr_t context) {
+	return annc_done(annc.ann_search_options_set_filter(options, context ? annc_accept : NULL,
+	                                                    (void *)context));
+}
+
+static annc_result annc_search(const ann_index *index, const float *query, size_t n,
+                               const ann_search_options *options, uint64_t *ids,
+                               float *distances, size_t *count) {
+	return annc_done(annc.ann_search(index, query, n, options, ids, distances, count));
+}
+static annc_result annc_search_by_item(const ann_index *index, uint64_t key, size_t n,
+                                       const ann_search_options *options, uint64_t *ids,
+                                       float *distances, size_t *count) {
+	return annc_done(annc.ann_search_by_item(index, key, n, options, ids, distances, count));
+}
+static annc_result annc_search_batch(const ann_index *index, const float *queries,
+                                     size_t n_queries, size_t n,
+                                     const ann_search_options *options, int32_t n_threads,
+                                     uint64_t *ids, float *distances, size_t *counts) {
+	return annc_done(annc.ann_search_batch(index, queries, n_queries, n, options, n_threads, ids,
+	                                       distances, counts));
+}
 */
 import "C"
 
@@ -213,6 +280,9 @@ import (
 
 // handle is the C index. Only this file converts it; the rest of the package passes it on.
 type handle = *C.ann_index
+
+// optionsHandle is the C search options (nil: the defaults).
+type optionsHandle = *C.ann_search_options
 
 // abiVersion is the ABI this package was compiled for: ANN_ABI_VERSION in include/ann.h.
 const abiVersion = uint32(C.ANN_ABI_VERSION)
@@ -371,6 +441,37 @@ func cLoadAnnoy(path string, dim uint32, metric Metric, prefault bool) (handle, 
 
 func cFree(h handle) { C.annc_free(h) }
 
+// cOpenShards maps the files at paths as one read-only index. An empty list is passed on
+// (with a non-NULL array) so that libann reports it.
+func cOpenShards(paths []string, prefault bool) (handle, error) {
+	n := len(paths)
+	if n == 0 {
+		n = 1
+	}
+	raw := C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof((*C.char)(nil))))
+	if raw == nil {
+		return nil, &Error{Status: StatusOutOfMemory, Message: "cannot allocate the list of paths"}
+	}
+	defer C.free(raw)
+	// C memory, so that C receives an array of C strings and no Go pointer.
+	array := unsafe.Slice((**C.char)(raw), n)
+	defer func() {
+		for i := range paths {
+			C.free(unsafe.Pointer(array[i])) // free(NULL) is a no-op
+		}
+	}()
+	for i, path := range paths {
+		cpath, err := cString(path)
+		if err != nil {
+			return nil, err
+		}
+		array[i] = cpath
+	}
+	var h handle
+	err := result(C.annc_open_shards(&array[0], C.size_t(len(paths)), C.bool(prefault), &h))
+	return h, err
+}
+
 // --- changing an index (callers hold the index's write lock) ---
 
 func cAddItem(h handle, id uint64, vector []float32) error {
@@ -409,6 +510,12 @@ func cVerify(h handle) error { return result(C.annc_verify(h)) }
 func cNItems(h handle) (uint64, error) {
 	var out C.uint64_t
 	err := result(C.annc_get_n_items(h, &out))
+	return uint64(out), err
+}
+
+func cNStored(h handle) (uint64, error) {
+	var out C.uint64_t
+	err := result(C.annc_get_n_stored(h, &out))
 	return uint64(out), err
 }
 
@@ -482,6 +589,59 @@ func cNnsBatch(h handle, queries []float32, n int, searchK int64, nThreads int32
 	raw := make([]C.size_t, len(counts))
 	err := result(C.annc_get_nns_batch(h, floatPtr(queries), C.size_t(len(counts)), C.size_t(n),
 		C.int64_t(searchK), C.int32_t(nThreads), wordPtr(ids), floatPtr(distances), sizePtr(raw)))
+	for q, c := range raw {
+		counts[q] = int(c)
+	}
+	return err
+}
+
+// --- search options and filtered searches ---
+
+func cSearchOptionsNew() (optionsHandle, error) {
+	var o optionsHandle
+	err := result(C.annc_search_options_new(&o))
+	return o, err
+}
+
+func cSearchOptionsFree(o optionsHandle) { C.annc_search_options_free(o) }
+
+func cSetSearchK(o optionsHandle, searchK int64) error {
+	return result(C.annc_search_options_set_search_k(o, C.int64_t(searchK)))
+}
+
+func cSetAllowList(o optionsHandle, keys []uint64) error {
+	return result(C.annc_search_options_set_allow_list(o, wordPtr(keys), C.size_t(len(keys))))
+}
+
+func cSetDenyList(o optionsHandle, keys []uint64) error {
+	return result(C.annc_search_options_set_deny_list(o, wordPtr(keys), C.size_t(len(keys))))
+}
+
+// cSetFilter installs the filter whose cgo.Handle is context (0: removes the filter).
+func cSetFilter(o optionsHandle, context uintptr) error {
+	return result(C.annc_search_options_set_filter(o, C.uintptr_t(context)))
+}
+
+func cSearch(h handle, query []float32, o optionsHandle, ids []uint64, distances []float32) (int, error) {
+	var count C.size_t
+	err := result(C.annc_search(h, floatPtr(query), C.size_t(len(ids)), o, wordPtr(ids),
+		floatPtr(distances), &count))
+	return int(count), err
+}
+
+func cSearchByItem(h handle, key uint64, o optionsHandle, ids []uint64, distances []float32) (int, error) {
+	var count C.size_t
+	err := result(C.annc_search_by_item(h, C.uint64_t(key), C.size_t(len(ids)), o, wordPtr(ids),
+		floatPtr(distances), &count))
+	return int(count), err
+}
+
+// cSearchBatch is cNnsBatch for ann_search_batch: rows of n slots, counts[q] filled per row.
+func cSearchBatch(h handle, queries []float32, n int, o optionsHandle, nThreads int32,
+	ids []uint64, distances []float32, counts []int) error {
+	raw := make([]C.size_t, len(counts))
+	err := result(C.annc_search_batch(h, floatPtr(queries), C.size_t(len(counts)), C.size_t(n), o,
+		C.int32_t(nThreads), wordPtr(ids), floatPtr(distances), sizePtr(raw)))
 	for q, c := range raw {
 		counts[q] = int(c)
 	}

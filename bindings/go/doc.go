@@ -18,6 +18,11 @@
 // the number of candidates a query collects: larger gives better recall and slower queries,
 // and -1 means n * NTrees(). Querying an unbuilt index is an ErrInvalidState.
 //
+// Keys are any uint64 but NoKey; memory grows with the number of items, not the largest key.
+// Search, SearchByItem and SearchBatch take *SearchOptions (searchK, allow-list, deny-list and
+// a filter func) and return exactly min(n, accepted items) results, every one accepted.
+// OpenShards searches several index files as one read-only index.
+//
 // An *Index is safe for concurrent use: queries run in parallel, changes run alone, and
 // Close waits for running calls before freeing the native index. Calls after Close return
 // an error matching ErrClosed.

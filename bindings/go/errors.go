@@ -40,10 +40,12 @@ func (s Status) String() string {
 var (
 	// ErrNullPointer means a NULL reached libann: a bug in this package, never the caller's.
 	ErrNullPointer = errors.New("ann: null pointer")
-	// ErrInvalidArgument: a bad dimension, metric, id, length, NaN or thread count.
+	// ErrInvalidArgument: a bad dimension, metric, key (a key never added, or the reserved
+	// NoKey), length, NaN or thread count; an empty or inconsistent list of shards.
 	ErrInvalidArgument = errors.New("ann: invalid argument")
 	// ErrInvalidState: the call does not fit the index's state (adding to a built index,
-	// querying an unbuilt one, using a closed one).
+	// querying an unbuilt one, using a closed one, changing or saving shards, SaveAnnoy of
+	// keys that do not fit Annoy's layout).
 	ErrInvalidState = errors.New("ann: invalid state")
 	// ErrIO: the operating system refused a file operation (missing file, permissions).
 	ErrIO = errors.New("ann: I/O error")
@@ -56,7 +58,8 @@ var (
 	// ErrPanic: a bug inside libann was caught; close the index involved.
 	ErrPanic = errors.New("ann: internal error in libann")
 
-	// ErrClosed: the index was closed. Such errors also match ErrInvalidState.
+	// ErrClosed: the index, or the search options, were closed. Such errors also match
+	// ErrInvalidState.
 	ErrClosed = errors.New("ann: index is closed")
 	// ErrLibrary: libann could not be found or loaded, or has the wrong ABI version.
 	ErrLibrary = errors.New("ann: cannot load libann")
@@ -99,6 +102,11 @@ func argumentError(format string, args ...interface{}) error {
 func closedError(op string) error {
 	return &Error{Op: op, Status: StatusInvalidState, closed: true,
 		Message: "the index is closed; create or load a new one"}
+}
+
+func optionsClosedError(op string) error {
+	return &Error{Op: op, Status: StatusInvalidState, closed: true,
+		Message: "the search options are closed (or nil); make new ones with NewSearchOptions"}
 }
 
 // withOp names the failed method in an *Error that does not name one yet.

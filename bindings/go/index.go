@@ -21,6 +21,10 @@ type Index struct {
 	metric Metric
 }
 
+// NoKey is the one uint64 that is not a key: every other value, 2^40, 2^63+5 or a string's
+// hash, may name an item. Adding it is an ErrInvalidArgument.
+const NoKey uint64 = math.MaxUint64
+
 // New creates an empty index for vectors of dim values (dim bits for Hamming). dim must be
 // between 1 and 2^24.
 func New(dim int, metric Metric) (*Index, error) {
@@ -69,6 +73,25 @@ func LoadAnnoy(path string, dim int, metric Metric, prefault bool) (*Index, erro
 		return nil, withOp("LoadAnnoy", err)
 	}
 	return adoptLoaded("LoadAnnoy", h)
+}
+
+// OpenShards memory-maps several index files (written by Save, of one metric and dim, no key
+// in two of them) as one read-only index: every query, search, batch and item call covers all
+// of them, and results merge exactly as one index holding every item would order them (by
+// distance, ties to the smaller key). NItems is the largest key + 1 over the shards, NStored
+// and NTrees their sums. Adding, building and saving are ErrInvalidState. Checking that keys
+// do not repeat reads every shard's keys, unlike Load's O(1). An empty list, shards of
+// different dims or metrics, or a key in two shards is an ErrInvalidArgument; a missing or
+// damaged file fails as in Load. Close the index as any other.
+func OpenShards(paths []string, prefault bool) (*Index, error) {
+	if err := loadLibrary(); err != nil {
+		return nil, err
+	}
+	h, err := cOpenShards(paths, prefault)
+	if err != nil {
+		return nil, withOp("OpenShards", err)
+	}
+	return adoptLoaded("OpenShards", h)
 }
 
 // adoptLoaded wraps a loaded handle, asking the library for the dim and metric.
@@ -149,10 +172,12 @@ func (idx *Index) write(op string, call func(h handle) error) error {
 	return withOp(op, err)
 }
 
-// AddItem adds, or replaces, item id with a vector of Dim() values. Ids are dense: the index
-// grows to id+1 slots, and ids never added are holes that queries skip. For Hamming, values
-// above 0.5 are 1-bits. Adding to a built or loaded index is an ErrInvalidState (Unbuild
-// first); a wrong length, a NaN or an id above 2^31-2 is an ErrInvalidArgument.
+// AddItem adds, or replaces, the item with key id (any uint64 but NoKey) with a vector of
+// Dim() values. Memory and file size grow with the number of items, not the largest key:
+// keys up to 2^31-2 that fill at least half of 0..max key keep Annoy's layout (SaveAnnoy
+// works; keys never added are holes that queries skip), other keys are stored compactly. For
+// Hamming, values above 0.5 are 1-bits. Adding to a built or loaded index is an
+// ErrInvalidState (Unbuild first); a wrong length, a NaN or NoKey is an ErrInvalidArgument.
 func (idx *Index) AddItem(id uint64, vector []float32) error {
 	return idx.write("AddItem", func(h handle) error {
 		if err := idx.checkLength("vector", len(vector), idx.dim); err != nil {
@@ -223,7 +248,8 @@ func (idx *Index) Save(path string) error {
 }
 
 // SaveAnnoy writes a built index as the header-less file that Annoy 1.17.3 loads (atomically,
-// like Save). That form does not record the dim, metric or seed.
+// like Save). That form does not record the dim, metric or seed, nor keys: keys that do not
+// fit Annoy's layout (see AddItem) are an ErrInvalidState.
 func (idx *Index) SaveAnnoy(path string) error {
 	return idx.read("SaveAnnoy", func(h handle) error { return cSaveAnnoy(h, path) })
 }
@@ -234,10 +260,18 @@ func (idx *Index) Verify() error {
 	return idx.read("Verify", cVerify)
 }
 
-// NItems is the number of item slots: the largest id added plus 1 (0 after Close).
+// NItems is the largest key added plus 1 (0 when empty, and after Close): Annoy's n_items
+// for keys added densely from 0, keys never added included. NStored counts the items.
 func (idx *Index) NItems() uint64 {
 	var n uint64
 	_ = idx.read("NItems", func(h handle) (err error) { n, err = cNItems(h); return err })
+	return n
+}
+
+// NStored is the number of items stored, each key counted once (0 after Close).
+func (idx *Index) NStored() uint64 {
+	var n uint64
+	_ = idx.read("NStored", func(h handle) (err error) { n, err = cNStored(h); return err })
 	return n
 }
 

@@ -151,7 +151,7 @@ func TestInvalidArguments(t *testing.T) {
 	expectError(t, idx.AddItem(0, nil), ErrInvalidArgument, "has 0 values")
 	expectError(t, idx.AddItem(0, []float32{1, float32(math.NaN()), 0, 0}), ErrInvalidArgument, "NaN")
 	expectError(t, idx.AddItem(0, []float32{1, float32(math.Inf(1)), 0, 0}), ErrInvalidArgument, "AddItem")
-	expectError(t, idx.AddItem(1<<31, []float32{1, 2, 3, 4}), ErrInvalidArgument, "AddItem")
+	expectError(t, idx.AddItem(NoKey, []float32{1, 2, 3, 4}), ErrInvalidArgument, "AddItem")
 	expectError(t, idx.AddItemPacked(0, []uint64{1}), ErrInvalidArgument, "hamming")
 	for i := 0; i < 10; i++ {
 		if err := idx.AddItem(uint64(i), []float32{float32(i), 0, 0, 1}); err != nil {

@@ -74,7 +74,7 @@ type FileSummary struct {
 	Dim           int // floats per vector, or bits for Hamming
 	NodeSize      int // bytes per node
 	NTrees        int
-	NItems        uint64
+	NItems        uint64 // slots: largest key + 1 in Annoy's layout; the item count with sparse keys
 	NNodes        uint64
 	Seed          uint64 // the seed the index was built with
 	FileSize      uint64

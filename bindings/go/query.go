@@ -63,39 +63,51 @@ func (idx *Index) GetNnsByPacked(words []uint64, n int, searchK int) ([]uint64, 
 func (idx *Index) GetNnsBatch(queries []float32, n, searchK, nThreads int) ([][]uint64, [][]float32, error) {
 	var ids [][]uint64
 	var distances [][]float32
-	err := idx.read("GetNnsBatch", func(h handle) error {
-		if len(queries)%idx.dim != 0 {
-			return argumentError("the queries have %d values, not a multiple of the index's dim %d",
-				len(queries), idx.dim)
-		}
-		threads, err := toInt32("nThreads", nThreads)
-		if err != nil {
-			return err
-		}
-		width, err := resultWidth(h, n)
-		if err != nil {
-			return err
-		}
-		nQueries := len(queries) / idx.dim
-		allIDs := make([]uint64, nQueries*width)
-		allDistances := make([]float32, nQueries*width)
-		counts := make([]int, nQueries)
-		err = cNnsBatch(h, queries, width, int64(searchK), threads, allIDs, allDistances, counts)
-		runtime.KeepAlive(queries)
-		if err != nil {
-			return err
-		}
-		ids = make([][]uint64, nQueries)
-		distances = make([][]float32, nQueries)
-		for q, count := range counts {
-			start, end := q*width, q*width+count
-			// Capacity ends at the row, so appending to a row cannot overwrite the next one.
-			ids[q] = allIDs[start:end:end]
-			distances[q] = allDistances[start:end:end]
-		}
-		return nil
+	err := idx.read("GetNnsBatch", func(h handle) (err error) {
+		ids, distances, err = idx.batch(h, queries, n, nThreads,
+			func(width int, threads int32, allIDs []uint64, allDistances []float32, counts []int) error {
+				return cNnsBatch(h, queries, width, int64(searchK), threads, allIDs, allDistances, counts)
+			})
+		return err
 	})
 	return ids, distances, err
+}
+
+// batchQuery runs a batch of len(counts) queries with rows of width slots.
+type batchQuery func(width int, threads int32, ids []uint64, distances []float32, counts []int) error
+
+// batch checks a batch's arguments, allocates its results, runs it, and cuts the rows.
+func (idx *Index) batch(h handle, queries []float32, n, nThreads int, run batchQuery) ([][]uint64, [][]float32, error) {
+	if len(queries)%idx.dim != 0 {
+		return nil, nil, argumentError("the queries have %d values, not a multiple of the index's dim %d",
+			len(queries), idx.dim)
+	}
+	threads, err := toInt32("nThreads", nThreads)
+	if err != nil {
+		return nil, nil, err
+	}
+	width, err := resultWidth(h, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	nQueries := len(queries) / idx.dim
+	allIDs := make([]uint64, nQueries*width)
+	allDistances := make([]float32, nQueries*width)
+	counts := make([]int, nQueries)
+	err = run(width, threads, allIDs, allDistances, counts)
+	runtime.KeepAlive(queries)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([][]uint64, nQueries)
+	distances := make([][]float32, nQueries)
+	for q, count := range counts {
+		start, end := q*width, q*width+count
+		// Capacity ends at the row, so appending to a row cannot overwrite the next one.
+		ids[q] = allIDs[start:end:end]
+		distances[q] = allDistances[start:end:end]
+	}
+	return ids, distances, nil
 }
 
 // GetItemVector returns a copy of item id's vector (0/1 values for Hamming). An id never
@@ -151,13 +163,13 @@ func results(h handle, n int, query func([]uint64, []float32) (int, error)) ([]u
 	return ids[:count], distances[:count], nil
 }
 
-// resultWidth is the room a query for n neighbours needs: n, but no more than the index has
-// items, since no query returns more.
+// resultWidth is the room a query for n neighbours needs: n, but no more than the index
+// stores items, since no query returns more.
 func resultWidth(h handle, n int) (int, error) {
 	if n < 0 {
 		return 0, argumentError("n %d is negative", n)
 	}
-	items, err := cNItems(h)
+	items, err := cNStored(h)
 	if err != nil {
 		return 0, err
 	}

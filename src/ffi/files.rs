@@ -26,6 +26,9 @@ pub struct ann_file_summary {
     pub dim: u32,
     pub node_size: u32,
     pub n_trees: u32,
+    /// The header's item slots: the largest key + 1 for a file in Annoy's layout; the number
+    /// of items for a file with a keys section (sparse keys). `ann_get_n_items` on the loaded
+    /// index gives the largest key + 1 in both cases.
     pub n_items: u64,
     pub n_nodes: u64,
     /// The seed the index was built with.

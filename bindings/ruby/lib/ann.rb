@@ -12,6 +12,7 @@ require_relative 'ann/version'
 require_relative 'ann/errors'
 require_relative 'ann/native'
 require_relative 'ann/index'
+require_relative 'ann/search_options'
 require_relative 'ann/file_info'
 require_relative 'ann/annoy_index'
 

@@ -41,6 +41,9 @@ class ErrorsTest < Minitest::Test
     end
     assert_error(Ann::ArgumentError, :invalid_argument, /must be an Array, not Integer/) { @index.add_item(1, 5) }
     assert_error(Ann::ArgumentError, :invalid_argument, /id must be in/) { @index.add_item(-1, [1, 2, 3]) }
+    assert_error(Ann::ArgumentError, :invalid_argument, /id must be in/) { @index.add_item(2**64, [1, 2, 3]) }
+    assert_error(Ann::ArgumentError, :invalid_argument, /reserved/) { @index.add_item((2**64) - 1, [1, 2, 3]) }
+    assert_error(Ann::ArgumentError, :invalid_argument, /reserved/) { @index.get_item_vector((2**64) - 1) }
     assert_error(Ann::ArgumentError, :invalid_argument, /id must be an Integer, not Float/) do
       @index.add_item(1.5, [1, 2, 3])
     end
@@ -55,13 +58,13 @@ class ErrorsTest < Minitest::Test
     assert_error(Ann::ArgumentError, :invalid_argument, /ann_new/) { Ann::Index.new(0, :angular) }
     assert_error(Ann::ArgumentError, :invalid_argument, /NaN|finite/i) { @index.add_item(1, [1, Float::NAN, 3]) }
     assert_error(Ann::ArgumentError, :invalid_argument, /finite|infinite/i) { @index.add_item(1, [1e300, 0, 0]) }
-    assert_error(Ann::ArgumentError, :invalid_argument, /id/) { @index.add_item(2**31, [1, 2, 3]) }
     assert_error(Ann::ArgumentError, :invalid_argument, /n_trees/) { @index.build(0) }
     assert_error(Ann::ArgumentError, :invalid_argument, /n_threads/) { @index.build(1, n_threads: 0) }
     assert_error(Ann::ArgumentError, :invalid_argument, /hamming/) { @index.add_item_packed(1, [1]) }
     @index.build(2)
-    assert_error(Ann::ArgumentError, :invalid_argument, /never added|id/) { @index.get_item_vector(1) }
-    assert_error(Ann::ArgumentError, :invalid_argument, /never added|id/) { @index.get_nns_by_item(7, 1) }
+    assert_error(Ann::ArgumentError, :invalid_argument, /never added/) { @index.get_item_vector(1) }
+    assert_error(Ann::ArgumentError, :invalid_argument, /never added/) { @index.get_nns_by_item(7, 1) }
+    assert_error(Ann::ArgumentError, :invalid_argument, /never added/) { @index.get_nns_by_item(2**31, 1) }
     assert_error(Ann::ArgumentError, :invalid_argument, /search_k/) { @index.get_nns_by_item(0, 1, search_k: -2) }
   end
 
@@ -117,12 +120,14 @@ class ErrorsTest < Minitest::Test
     assert_nil @index.close
     assert_nil @index.close
     assert @index.closed?
-    %i[n_items n_trees seed verify unbuild unload].each do |name|
+    %i[n_items n_stored n_trees seed verify unbuild unload].each do |name|
       assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.public_send(name) }
     end
     assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.add_item(5, [1, 2, 3]) }
     assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.get_nns_by_vector([1, 2, 3], 1) }
     assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.get_nns_by_vectors([[1, 2, 3]], 1) }
+    assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.search([1, 2, 3], 1, allow: [0]) }
+    assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.search_batch([[1, 2, 3]], 1) { true } }
     assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.build(1) }
     assert_error(Ann::ClosedError, :invalid_state, /closed/) { @index.save('x.ann') }
   end

@@ -41,6 +41,33 @@ class GCStressTest < Minitest::Test
     end
   end
 
+  # The filter's C function, the native key lists and the options stay alive while libann
+  # uses them, whether the block runs on this thread or on the threads of a batch search;
+  # forgotten options are freed by their AutoPointer.
+  def test_filtered_searches_and_sparse_keys_under_gc_stress
+    data = Support.dataset(:euclidean, 12, 3, seed: 4)
+    keys = Array.new(12) { |i| (2**40) + (i * 3) }
+    found = stressed do
+      index = Ann::Index.new(3, :euclidean)
+      keys.zip(data) { |key, vector| index.add_item(key, vector) }
+      index.build(2)
+      odd = Ann::SearchOptions.new(deny: keys.first(2)) { |key| key.odd? }
+      [index.search(data[5], 3, allow: keys.last(4), include_distances: true),
+       index.search(data[5], 20, odd),
+       index.search_batch(data.first(2), 2, odd, n_threads: 2),
+       index.search_by_item(keys[7], 2) { |key| key != keys[7] },
+       error_of { index.search_batch(data.first(1), 1, n_threads: 2) { raise Ann::StateError, 'from the block' } },
+       index.get_item_vector(keys[11])]
+    end
+    assert_equal 3, found[0][0].size
+    assert_empty found[0][0] - keys.last(4)
+    assert_equal keys.drop(2).select(&:odd?).sort, found[1].sort
+    assert(found[2].all? { |row| row.size == 2 && row.all?(&:odd?) })
+    refute_includes found[3], keys[7]
+    assert_equal 'from the block', found[4].message
+    assert_equal data[11].map { |x| Support.f32(x) }, found[5]
+  end
+
   def test_packed_hamming_and_the_drop_in_under_gc_stress
     found, item = stressed do
       annoy = Ann::AnnoyIndex.new(n_features: 2, metric: 'hamming')

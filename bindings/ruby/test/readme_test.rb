@@ -4,27 +4,42 @@ require_relative 'test_helper'
 require 'open3'
 require 'rbconfig'
 
-# The README's quickstart is examples/quickstart.rb, word for word, and it runs.
+# The README's examples are the files in examples/, word for word, and they run.
 class ReadmeTest < Minitest::Test
   ROOT = File.expand_path('..', __dir__)
   QUICKSTART = File.join(ROOT, 'examples', 'quickstart.rb')
+  KEYS_FILTERS_SHARDS = File.join(ROOT, 'examples', 'keys_filters_shards.rb')
 
   def ruby_blocks
     File.read(File.join(ROOT, 'README.md')).scan(/```ruby\n(.*?)```/m).flatten
   end
 
-  def test_the_readme_quickstart_is_the_example_file
+  # The lines `example` prints, run with -w in a fresh process; fails on any warning.
+  def output_of(example)
+    Support.tmpdir do |dir|
+      out, err, status = Open3.capture3({ 'TMPDIR' => dir }, RbConfig.ruby, '-w', '-I', File.join(ROOT, 'lib'),
+                                        example)
+      assert status.success?, err
+      assert_equal '', err
+      out.lines(chomp: true)
+    end
+  end
+
+  def test_the_readme_examples_are_the_example_files
     assert_includes ruby_blocks, File.read(QUICKSTART)
+    assert_includes ruby_blocks, File.read(KEYS_FILTERS_SHARDS)
   end
 
   def test_the_quickstart_runs
-    Support.tmpdir do |dir|
-      out, err, status = Open3.capture3({ 'TMPDIR' => dir }, RbConfig.ruby, '-w', '-I', File.join(ROOT, 'lib'),
-                                        QUICKSTART)
-      assert status.success?, err
-      assert_equal '', err
-      assert_equal ['id 0 at distance 0.1106', 'id 2 at distance 0.6620', '[2, 0]'], out.lines(chomp: true)
-    end
+    assert_equal ['id 0 at distance 0.1106', 'id 2 at distance 0.6620', '[2, 0]'], output_of(QUICKSTART)
+  end
+
+  def test_the_keys_filters_and_shards_example_prints_what_the_readme_says
+    lines = output_of(KEYS_FILTERS_SHARDS)
+    assert_equal ['4 items, largest key 9223372036854775813', '[7, 12345]', '[7, 12345]',
+                  '[[7], [9223372036854775813]]'], lines
+    said = File.read(File.join(ROOT, 'README.md'))[/It prints (.*?)\.\n\n/m, 1].tr("\n", ' ')
+    assert_equal "`#{lines[0]}`, `#{lines[1]}` twice, and `#{lines[3]}`", said
   end
 
   def test_the_migration_snippet_runs

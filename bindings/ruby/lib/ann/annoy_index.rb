@@ -16,8 +16,10 @@ module Ann
   # - hamming: as in annoy-rb, `n_features` counts 64-bit words and vectors are Arrays of
   #   Integer words (0...2**64); distances are Integers.
   # - Errors libann reports are Ann::Error subclasses, which are RuntimeErrors, as annoy-rb's
-  #   are; ids must be 0 to 2**31 - 2, and reading an id never added raises Ann::ArgumentError
-  #   instead of returning garbage.
+  #   are; reading an id never added raises Ann::ArgumentError instead of returning garbage.
+  # - Ids are Integers from 0 to 2**64 - 2 (annoy-rb's stop at 2**31 - 1, with a RangeError).
+  #   Ids beyond 2**31 - 2, or too sparse, are stored compactly: n_items stays the largest id
+  #   + 1, `index.n_stored` counts the items, and #save_annoy refuses such an index.
   # - #save writes libann's self-describing file (#save_annoy writes Annoy's header-less
   #   form); #load reads both, telling them apart by their header.
   class AnnoyIndex
@@ -40,7 +42,7 @@ module Ann
       @index = Index.new(dim, metric)
     end
 
-    # Adds item `i` (0 to 2**31 - 2) with vector `v`, an Array of n_features values. Returns true.
+    # Adds item `i` (0 to 2**64 - 2) with vector `v`, an Array of n_features values. Returns true.
     def add_item(i, v)
       values = item_vector(v)
       @hamming ? @index.add_item_packed(i, values) : @index.add_item(i, values)

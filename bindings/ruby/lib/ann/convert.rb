@@ -12,6 +12,11 @@ module Ann
     U64_MAX = (2**64) - 1
     I32 = (-(2**31))..((2**31) - 1)
     I64_MAX = (2**63) - 1
+    I64 = (-I64_MAX - 1)..I64_MAX
+    # libann's reserved key, "no key" (UINT64_MAX): never a valid key.
+    NO_KEY = U64_MAX
+    # The largest key: keys are 0 to 2**64 - 2.
+    KEY_MAX = U64_MAX - 1
 
     module_function
 
@@ -23,9 +28,45 @@ module Ann
       value
     end
 
-    # An id, count or size: a non-negative Integer that fits in 64 bits.
+    # A count or size: a non-negative Integer that fits in 64 bits.
     def unsigned(value, name)
       integer(value, name, 0..U64_MAX)
+    end
+
+    # A key (an item id): an Integer from 0 to 2**64 - 2; 2**64 - 1 is libann's reserved
+    # "no key".
+    def key(value, name = 'key')
+      raise ArgumentError, "#{name} #{value} (2**64 - 1) is reserved as \"no key\": keys are 0 to 2**64 - 2" if
+        value == NO_KEY
+
+      integer(value, name, 0..KEY_MAX)
+    end
+
+    # `values`, an Array (or anything with #to_a, such as a Set or a Range) of keys, in native
+    # memory for a `const uint64_t *`, and their number. The checks run in C-level loops (no
+    # per-key Ruby code); only a failure looks at the keys one by one to name the culprit.
+    def key_buffer(values, name)
+      raise ArgumentError, "#{name} must be an Array of keys, not #{values.class}" unless values.respond_to?(:to_a)
+
+      keys = values.to_a
+      unless keys.all?(Integer)
+        culprit = keys.find { |k| !k.is_a?(Integer) }
+        raise ArgumentError, "#{name} must hold Integer keys, not #{culprit.class}"
+      end
+      check_key_range(keys, name)
+      buffer = FFI::MemoryPointer.new(:uint64, [keys.size, 1].max)
+      buffer.put_array_of_uint64(0, keys)
+      [buffer, keys.size]
+    end
+
+    # Raises unless every key of `keys` (Integers) is in 0..KEY_MAX.
+    def check_key_range(keys, name)
+      low, high = keys.minmax
+      return if keys.empty? || (low >= 0 && high <= KEY_MAX)
+
+      bad = low.negative? ? low : high
+      reserved = bad == NO_KEY ? ' (2**64 - 1, reserved: it stands for no key)' : ''
+      raise ArgumentError, "#{name} holds #{bad}#{reserved}, which is not a key: keys are 0 to 2**64 - 2"
     end
 
     # A seed: 64 bits, negative values wrapping as in C.
@@ -34,13 +75,13 @@ module Ann
     end
 
     # A path as the String C expects: anything File.path accepts, without NUL bytes.
-    def path(value)
+    def path(value, name = 'path')
       unless value.is_a?(String) || value.respond_to?(:to_path)
-        raise ArgumentError, "path must be a String or Pathname, not #{value.class}"
+        raise ArgumentError, "#{name} must be a String or Pathname, not #{value.class}"
       end
 
       path = value.is_a?(String) ? value : value.to_path
-      raise ArgumentError, "path #{path.inspect} contains a NUL byte" if path.include?("\0")
+      raise ArgumentError, "#{name} #{path.inspect} contains a NUL byte" if path.include?("\0")
 
       path
     end

@@ -8,7 +8,9 @@ module Ann
   # What Ann.file_info reads from a file without loading it. `kind` is :native (a file with
   # libann's header, every field filled), :annoy (no header, a size that fits a header-less
   # Annoy file: load it with Ann::Index.load_annoy and its dimension and metric; the other
-  # fields are 0 and metric is nil) or :unknown.
+  # fields are 0 and metric is nil) or :unknown. `n_items` is the header's item slots: the
+  # largest key + 1 for a file in Annoy's layout, the number of items for a file with sparse
+  # keys (Ann::Index#n_items on the loaded index is the largest key + 1 in both cases).
   FileInfo = Struct.new(:kind, :format_version, :metric, :dim, :node_size, :n_trees, :n_items, :n_nodes,
                         :seed, :file_size, keyword_init: true)
 

@@ -15,6 +15,9 @@ module Ann
   #   index.build(10)
   #   index.get_nns_by_vector([0.9, 0.1, 0.0], 1) # => [0]
   #
+  # Keys (item ids) are Integers from 0 to 2**64 - 2: dense ones, as in Annoy, or sparse
+  # ones such as 2**40 or hashes; memory grows with the number of items, not the largest key.
+  #
   # Queries may run from many threads at once (the GVL is released during them). Calls that
   # change the index wait for running queries, and #close frees the native index at once; it
   # is also freed when the object is garbage-collected. Every failure raises an Ann::Error.
@@ -44,6 +47,25 @@ module Ann
              &block)
       end
 
+      # Memory-maps several files written by #save (one metric and dimension, no key in two
+      # of them) as one read-only index: every query searches every shard and merges the
+      # results as one index holding all the items would order them (by distance, ties to
+      # the smaller key). #n_items is the largest key + 1 over the shards, #n_stored and
+      # #n_trees their sums; adding, building and saving raise Ann::StateError. Opening reads
+      # every shard's keys, to check that none repeats. Takes a block as #load does.
+      def open_shards(paths, prefault: false, &block)
+        unless paths.respond_to?(:to_a) && !paths.is_a?(String)
+          raise ArgumentError, "paths must be an Array of paths, not #{paths.class}"
+        end
+
+        strings = paths.to_a.each_with_index.map do |path, i|
+          FFI::MemoryPointer.from_string(Convert.path(path, "paths[#{i}]"))
+        end
+        array = FFI::MemoryPointer.new(:pointer, [strings.size, 1].max)
+        array.put_array_of_pointer(0, strings)
+        wrap(Handle.create(:ann_open_shards, array, strings.size, prefault ? true : false), &block)
+      end
+
       private
 
       def wrap(handle)
@@ -65,11 +87,15 @@ module Ann
     # The metric as a Symbol (:angular, :euclidean, :manhattan, :dot or :hamming).
     attr_reader :metric
 
-    # Adds, or replaces, item `id` (0 to 2**31 - 2) with `vector`: `dim` Numerics (0/1 per bit
-    # for hamming, values above 0.5 being 1). Ids are dense: #n_items becomes the largest id
-    # plus 1, and ids never added are holes that queries skip. Returns self.
+    # Adds, or replaces, item `id`, a key from 0 to 2**64 - 2 (2**64 - 1 is reserved), with
+    # `vector`: `dim` Numerics (0/1 per bit for hamming, values above 0.5 being 1). #n_items
+    # becomes the largest key plus 1 and #n_stored counts the items. Returns self.
+    #
+    # Keys up to 2**31 - 2 that fill at least half of 0..largest are kept in Annoy's layout
+    # (keys never added are holes that queries skip, and #save_annoy works); other key sets
+    # are stored compactly, with a keys section, and #save_annoy refuses them.
     def add_item(id, vector)
-      id = Convert.unsigned(id, 'id')
+      id = Convert.key(id, 'id')
       buffer = Convert.float_buffer(vector, dim)
       @handle.exclusive { |index| Native.check(Native.ann_add_item(index, id, buffer)) }
       self
@@ -78,7 +104,7 @@ module Ann
     # Hamming only: adds item `id` from ceil(dim / 64) packed 64-bit Integers, where bit j of
     # word i is bit 64 * i + j. Returns self.
     def add_item_packed(id, words)
-      id = Convert.unsigned(id, 'id')
+      id = Convert.key(id, 'id')
       words = Convert.words(words, n_words)
       buffer = Convert.word_buffer(words)
       @handle.exclusive { |index| Native.check(Native.ann_add_item_packed(index, id, buffer, words.size)) }
@@ -131,7 +157,8 @@ module Ann
     end
 
     # Saves the header-less form that Annoy 1.17.3 loads (dimension, metric and seed are not
-    # recorded in it). Returns self.
+    # recorded in it). Raises Ann::StateError for keys that do not fit Annoy's layout (see
+    # #add_item). Returns self.
     def save_annoy(path)
       path = Convert.path(path)
       @handle.shared { |index| Native.check(Native.ann_save_annoy(index, path)) }
@@ -145,9 +172,15 @@ module Ann
       true
     end
 
-    # The number of item slots: the largest id added, plus 1.
+    # The largest key added, plus 1 (0 when empty): Annoy's n_items for dense keys, keys
+    # never added included. #n_stored counts the items.
     def n_items
       @handle.shared { |index| Native.read(:ann_get_n_items, :uint64, index) }
+    end
+
+    # The number of items stored, each key counted once.
+    def n_stored
+      @handle.shared { |index| Native.read(:ann_get_n_stored, :uint64, index) }
     end
 
     # The number of trees (0 before #build).
@@ -157,7 +190,7 @@ module Ann
 
     # Item `id`'s vector as `dim` Floats (0.0/1.0 for hamming), as stored: in float32.
     def get_item_vector(id)
-      id = Convert.unsigned(id, 'id')
+      id = Convert.key(id, 'id')
       out = FFI::MemoryPointer.new(:float, dim)
       @handle.shared { |index| Native.check(Native.ann_get_item_vector(index, id, out)) }
       out.get_array_of_float(0, dim)
@@ -165,7 +198,7 @@ module Ann
 
     # Hamming only: item `id`'s vector as ceil(dim / 64) packed 64-bit Integers.
     def get_item_packed(id)
-      id = Convert.unsigned(id, 'id')
+      id = Convert.key(id, 'id')
       out = FFI::MemoryPointer.new(:uint64, n_words)
       count = FFI::MemoryPointer.new(:size_t)
       @handle.shared { |index| Native.check(Native.ann_get_item_packed(index, id, out, n_words, count)) }
@@ -174,8 +207,8 @@ module Ann
 
     # The distance between items `i` and `j`, as a query reports it.
     def get_distance(i, j)
-      i = Convert.unsigned(i, 'i')
-      j = Convert.unsigned(j, 'j')
+      i = Convert.key(i, 'i')
+      j = Convert.key(j, 'j')
       out = FFI::MemoryPointer.new(:float)
       @handle.shared { |index| Native.check(Native.ann_get_distance(index, i, j, out)) }
       out.read_float

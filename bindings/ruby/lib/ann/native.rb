@@ -45,6 +45,7 @@ module Ann
       ann_unload: [%i[pointer], :uint32, true],
       ann_save: [%i[pointer string], :uint32, true],
       ann_load: [%i[string bool pointer], :uint32, true],
+      ann_open_shards: [%i[pointer size_t bool pointer], :uint32, true],
       ann_on_disk_build: [%i[pointer string], :uint32, true],
       ann_verify: [%i[pointer], :uint32, true],
       ann_load_annoy: [%i[string uint32 uint32 bool pointer], :uint32, true],
@@ -53,6 +54,7 @@ module Ann
       ann_get_item_packed: [%i[pointer uint64 pointer size_t pointer], :uint32, false],
       ann_get_distance: [%i[pointer uint64 uint64 pointer], :uint32, false],
       ann_get_n_items: [%i[pointer pointer], :uint32, false],
+      ann_get_n_stored: [%i[pointer pointer], :uint32, false],
       ann_get_n_trees: [%i[pointer pointer], :uint32, false],
       ann_get_dim: [%i[pointer pointer], :uint32, false],
       ann_get_metric: [%i[pointer pointer], :uint32, false],
@@ -60,7 +62,17 @@ module Ann
       ann_get_nns: [%i[pointer pointer size_t int64 pointer pointer pointer], :uint32, true],
       ann_get_nns_by_item: [%i[pointer uint64 size_t int64 pointer pointer pointer], :uint32, true],
       ann_get_nns_packed: [%i[pointer pointer size_t size_t int64 pointer pointer pointer], :uint32, true],
-      ann_get_nns_batch: [%i[pointer pointer size_t size_t int64 int32 pointer pointer pointer], :uint32, true]
+      ann_get_nns_batch: [%i[pointer pointer size_t size_t int64 int32 pointer pointer pointer], :uint32, true],
+      ann_search_options_new: [%i[pointer], :uint32, false],
+      ann_search_options_free: [%i[pointer], :void, false],
+      ann_search_options_set_search_k: [%i[pointer int64], :uint32, false],
+      ann_search_options_set_allow_list: [%i[pointer pointer size_t], :uint32, true],
+      ann_search_options_set_deny_list: [%i[pointer pointer size_t], :uint32, true],
+      # The predicate is an FFI::Function (see SearchOptions), passed as a plain pointer.
+      ann_search_options_set_filter: [%i[pointer pointer pointer], :uint32, false],
+      ann_search: [%i[pointer pointer size_t pointer pointer pointer pointer], :uint32, true],
+      ann_search_by_item: [%i[pointer uint64 size_t pointer pointer pointer pointer], :uint32, true],
+      ann_search_batch: [%i[pointer pointer size_t size_t pointer int32 pointer pointer pointer], :uint32, true]
     }.freeze
 
     class << self
