@@ -19,10 +19,17 @@
  *    keeping libann's "outputs are written only on success" promise.
  *  - Every JNI call that can fail is checked; on a pending exception the function returns
  *    at once and Java sees that exception.
+ *  - Keys are uint64_t in C and jlong in Java: the same 64 bits, read as unsigned.
+ *  - Filter predicates call back into Java (io.github.ann.FilterBridge), from the searching
+ *    thread or from threads libann creates. So the queries of the filtered searches
+ *    (ann_search*) are always copied, never pinned: Java may run while they search.
  */
 
 #include <dlfcn.h>
 #include <jni.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +45,11 @@
     X(ann_load) X(ann_load_annoy) X(ann_on_disk_build) X(ann_verify) X(ann_file_info)         \
     X(ann_get_item_vector) X(ann_get_item_packed) X(ann_get_distance) X(ann_get_n_items)      \
     X(ann_get_n_trees) X(ann_get_dim) X(ann_get_metric) X(ann_get_seed) X(ann_get_nns)        \
-    X(ann_get_nns_by_item) X(ann_get_nns_packed) X(ann_get_nns_batch)
+    X(ann_get_nns_by_item) X(ann_get_nns_packed) X(ann_get_nns_batch) X(ann_get_n_stored)       \
+    X(ann_open_shards) X(ann_search_options_new) X(ann_search_options_free)                   \
+    X(ann_search_options_set_search_k) X(ann_search_options_set_allow_list)                   \
+    X(ann_search_options_set_deny_list) X(ann_search_options_set_filter) X(ann_search)        \
+    X(ann_search_by_item) X(ann_search_batch)
 
 #define DECLARE_SLOT(name) __typeof__(name) *name;
 /* Written once by init, during Native's class initialisation, then only read. */
@@ -51,7 +62,17 @@ static struct {
 static jclass errors_class;
 static jmethodID errors_from_status;
 
+/* io.github.ann.FilterBridge's boolean test(long) and void failed(Throwable). */
+static jclass bridge_class;
+static jmethodID bridge_test;
+static jmethodID bridge_failed;
+
+/* The JVM, for the threads libann creates: they attach to call a filter predicate. */
+static JavaVM *jvm;
+
 static ann_index *handle(jlong pointer) { return (ann_index *)(intptr_t)pointer; }
+
+static ann_search_options *options_handle(jlong pointer) { return (ann_search_options *)(intptr_t)pointer; }
 
 static void throw_named(JNIEnv *env, const char *class_name, const char *message) {
     jclass cls = (*env)->FindClass(env, class_name);
@@ -165,6 +186,21 @@ JNIEXPORT jstring JNICALL Java_io_github_ann_Native_init(JNIEnv *env, jclass cls
                                                    "(I[BZ)Ljava/lang/Throwable;");
     if (errors_from_status == NULL) return NULL;
     errors_class = (*env)->NewGlobalRef(env, errors);
+    jclass bridge = (*env)->FindClass(env, "io/github/ann/FilterBridge");
+    if (bridge == NULL) return NULL;
+    bridge_test = (*env)->GetMethodID(env, bridge, "test", "(J)Z");
+    if (bridge_test == NULL) return NULL;
+    bridge_failed = (*env)->GetMethodID(env, bridge, "failed", "(Ljava/lang/Throwable;)V");
+    if (bridge_failed == NULL) return NULL;
+    bridge_class = (*env)->NewGlobalRef(env, bridge); /* keeps the method ids valid */
+    if (errors_class == NULL || bridge_class == NULL) {
+        throw_oom(env);
+        return NULL;
+    }
+    if ((*env)->GetJavaVM(env, &jvm) != JNI_OK) {
+        throw_named(env, "java/lang/UnsatisfiedLinkError", "ann_jni: GetJavaVM failed");
+        return NULL;
+    }
     (void)cls;
     return NULL;
 }
@@ -245,6 +281,37 @@ JNIEXPORT jlong JNICALL Java_io_github_ann_Native_loadAnnoy(JNIEnv *env, jclass 
         api.ann_load_annoy(text, (uint32_t)dim, (ann_metric)metric, prefault == JNI_TRUE, &index);
     free(text);
     return ok(env, status, JNI_TRUE) ? (jlong)(intptr_t)index : 0;
+}
+
+/* `paths` holds NUL-terminated byte[]s; none of them is kept after the call. */
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_openShards(JNIEnv *env, jclass cls, jobjectArray paths,
+                                                             jboolean prefault) {
+    (void)cls;
+    jsize n_paths = (*env)->GetArrayLength(env, paths);
+    char **texts = calloc((size_t)(n_paths > 0 ? n_paths : 1), sizeof *texts);
+    if (texts == NULL) {
+        throw_oom(env);
+        return 0;
+    }
+    jsize converted = 0;
+    for (; converted < n_paths; converted++) {
+        jbyteArray path = (*env)->GetObjectArrayElement(env, paths, converted);
+        if (path == NULL) break; /* an exception is pending */
+        texts[converted] = c_string(env, path);
+        (*env)->DeleteLocalRef(env, path);
+        if (texts[converted] == NULL) break;
+    }
+    jlong result = 0;
+    if (converted == n_paths) {
+        ann_index *index = NULL;
+        /* No paths: NULL, so that libann reports the empty list itself. */
+        ann_status status = api.ann_open_shards(n_paths > 0 ? (const char *const *)texts : NULL,
+                                                (size_t)n_paths, prefault == JNI_TRUE, &index);
+        if (ok(env, status, JNI_TRUE)) result = (jlong)(intptr_t)index;
+    }
+    for (jsize i = 0; i < n_paths; i++) free(texts[i]);
+    free(texts);
+    return result;
 }
 
 JNIEXPORT void JNICALL Java_io_github_ann_Native_free(JNIEnv *env, jclass cls, jlong index) {
@@ -339,6 +406,12 @@ JNIEXPORT jlong JNICALL Java_io_github_ann_Native_nItems(JNIEnv *env, jclass cls
     (void)cls;
     uint64_t value = 0;
     return ok(env, api.ann_get_n_items(handle(index), &value), JNI_FALSE) ? (jlong)value : -1;
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_nStored(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    uint64_t value = 0;
+    return ok(env, api.ann_get_n_stored(handle(index), &value), JNI_FALSE) ? (jlong)value : -1;
 }
 
 JNIEXPORT jint JNICALL Java_io_github_ann_Native_nTrees(JNIEnv *env, jclass cls, jlong index) {
@@ -527,15 +600,20 @@ JNIEXPORT jint JNICALL Java_io_github_ann_Native_getNnsPacked(JNIEnv *env, jclas
 }
 
 /*
- * The batch query behind both batch natives: `queries` holds n_queries rows of dim floats.
- * Fills out_ids and out_distances (n_queries * n slots each) and out_counts (n_queries).
+ * The batch query behind the four batch natives: `queries` holds n_queries rows of dim floats.
+ * Fills out_ids and out_distances (n_queries * n slots each) and out_counts (n_queries). With
+ * `filtered`, it is ann_search_batch with `options` (0: defaults), else ann_get_nns_batch.
  */
-static void batch(JNIEnv *env, jlong index, const float *queries, size_t n_queries, jint n, jlong search_k,
-                  jint n_threads, jlongArray out_ids, jfloatArray out_distances, jlongArray out_counts) {
+static void batch(JNIEnv *env, jlong index, const float *queries, size_t n_queries, jint n, int filtered,
+                  jlong search_k, jlong options, jint n_threads, jlongArray out_ids, jfloatArray out_distances,
+                  jlongArray out_counts) {
     results r;
     if (!results_alloc(env, &r, n_queries, (size_t)n, 1)) return;
-    ann_status status = api.ann_get_nns_batch(handle(index), queries, n_queries, (size_t)n, (int64_t)search_k,
-                                              (int32_t)n_threads, r.ids, r.distances, r.counts);
+    ann_status status =
+        filtered ? api.ann_search_batch(handle(index), queries, n_queries, (size_t)n, options_handle(options),
+                                        (int32_t)n_threads, r.ids, r.distances, r.counts)
+                 : api.ann_get_nns_batch(handle(index), queries, n_queries, (size_t)n, (int64_t)search_k,
+                                         (int32_t)n_threads, r.ids, r.distances, r.counts);
     if (ok(env, status, JNI_FALSE)) {
         jsize slots = (jsize)(n_queries * (size_t)n);
         (*env)->SetLongArrayRegion(env, out_ids, 0, slots, (const jlong *)r.ids);
@@ -548,21 +626,31 @@ static void batch(JNIEnv *env, jlong index, const float *queries, size_t n_queri
     results_free(&r);
 }
 
+/* A malloc'd copy of a float[] (never pinned: the call may be long, or run Java); NULL with an exception. */
+static float *copy_floats(JNIEnv *env, jfloatArray array) {
+    jsize length = (*env)->GetArrayLength(env, array);
+    float *values = malloc((size_t)(length > 0 ? length : 1) * sizeof *values);
+    if (values == NULL) {
+        throw_oom(env);
+        return NULL;
+    }
+    (*env)->GetFloatArrayRegion(env, array, 0, length, values);
+    if ((*env)->ExceptionCheck(env)) {
+        free(values);
+        return NULL;
+    }
+    return values;
+}
+
 /* Batch over a float[] of n_queries * dim values, copied first: the call can be long. */
 JNIEXPORT void JNICALL Java_io_github_ann_Native_getNnsBatch(JNIEnv *env, jclass cls, jlong index,
                                                              jfloatArray queries, jint n_queries, jint n,
                                                              jlong search_k, jint n_threads, jlongArray out_ids,
                                                              jfloatArray out_distances, jlongArray out_counts) {
     (void)cls;
-    jsize length = (*env)->GetArrayLength(env, queries);
-    float *values = malloc((size_t)(length > 0 ? length : 1) * sizeof *values);
-    if (values == NULL) {
-        throw_oom(env);
-        return;
-    }
-    (*env)->GetFloatArrayRegion(env, queries, 0, length, values);
-    if (!(*env)->ExceptionCheck(env))
-        batch(env, index, values, (size_t)n_queries, n, search_k, n_threads, out_ids, out_distances, out_counts);
+    float *values = copy_floats(env, queries);
+    if (values == NULL) return;
+    batch(env, index, values, (size_t)n_queries, n, 0, search_k, 0, n_threads, out_ids, out_distances, out_counts);
     free(values);
 }
 
@@ -576,5 +664,236 @@ JNIEXPORT void JNICALL Java_io_github_ann_Native_getNnsBatchDirect(JNIEnv *env, 
     (void)cls;
     const float *values = direct_floats(env, queries, position, (size_t)dim * (size_t)n_queries);
     if (values != NULL)
-        batch(env, index, values, (size_t)n_queries, n, search_k, n_threads, out_ids, out_distances, out_counts);
+        batch(env, index, values, (size_t)n_queries, n, 0, search_k, 0, n_threads, out_ids, out_distances,
+              out_counts);
+}
+
+/* ---------------------------------------------------------------- search options and filters */
+
+/*
+ * A filter predicate as libann sees it: the context passed to accept_key. It holds a global
+ * reference to the Java FilterBridge (which wraps the LongPredicate and records what it
+ * throws), and counts the calls that could not reach Java at all (a thread that could not
+ * attach), which Java reports like an exception. Made by searchOptionsSetFilter, freed when
+ * the filter is replaced or the options freed, which Java does only while no search uses them.
+ */
+typedef struct {
+    jobject bridge;
+    atomic_ulong lost;
+} filter_context;
+
+static void filter_free(JNIEnv *env, filter_context *filter) {
+    if (filter == NULL) return;
+    (*env)->DeleteGlobalRef(env, filter->bridge);
+    free(filter);
+}
+
+/*
+ * Threads that libann creates (batch searches) attach to the JVM the first time they call a
+ * predicate, as daemon threads named "ann-search", and stay attached until they end: the key's
+ * destructor detaches them then. Attaching on every call would cost more than the search.
+ */
+static pthread_key_t detach_key;
+static bool detach_key_made;
+static pthread_once_t detach_once = PTHREAD_ONCE_INIT;
+
+static void detach_thread(void *value) {
+    (void)value;
+    (*jvm)->DetachCurrentThread(jvm);
+}
+
+static void make_detach_key(void) { detach_key_made = pthread_key_create(&detach_key, detach_thread) == 0; }
+
+/* This thread's JNIEnv, attaching it if needed; *detach_now when it must detach after the call. */
+static JNIEnv *thread_env(bool *detach_now) {
+    JNIEnv *env = NULL;
+    *detach_now = false;
+    jint got = (*jvm)->GetEnv(jvm, (void **)&env, JNI_VERSION_1_8);
+    if (got == JNI_OK) return env;
+    if (got != JNI_EDETACHED) return NULL;
+    JavaVMAttachArgs args = {JNI_VERSION_1_8, (char *)"ann-search", NULL};
+    if ((*jvm)->AttachCurrentThreadAsDaemon(jvm, (void **)&env, &args) != JNI_OK) return NULL;
+    pthread_once(&detach_once, make_detach_key);
+    /* Without a destructor to detach at thread exit, detach right after this call. */
+    *detach_now = !detach_key_made || pthread_setspecific(detach_key, jvm) != 0;
+    return env;
+}
+
+/*
+ * The predicate libann calls, from any thread: FilterBridge.test(key). The bridge catches what
+ * the LongPredicate throws; anything that still escapes (an error inside the bridge itself) is
+ * cleared here, handed to FilterBridge.failed, and the key refused. Never returns with an
+ * exception pending: the thread may be the searching Java thread, in the middle of a call.
+ */
+static bool accept_key(uint64_t key, void *context) {
+    filter_context *filter = context;
+    bool detach_now = false;
+    JNIEnv *env = thread_env(&detach_now);
+    if (env == NULL) {
+        atomic_fetch_add(&filter->lost, 1);
+        return false;
+    }
+    jboolean accepted = (*env)->CallBooleanMethod(env, filter->bridge, bridge_test, (jlong)key);
+    if ((*env)->ExceptionCheck(env)) {
+        accepted = JNI_FALSE;
+        jthrowable error = (*env)->ExceptionOccurred(env);
+        (*env)->ExceptionClear(env);
+        (*env)->CallVoidMethod(env, filter->bridge, bridge_failed, error);
+        if ((*env)->ExceptionCheck(env)) {
+            (*env)->ExceptionClear(env);
+            atomic_fetch_add(&filter->lost, 1);
+        }
+        if (error != NULL) (*env)->DeleteLocalRef(env, error);
+    }
+    if (detach_now) (*jvm)->DetachCurrentThread(jvm);
+    return accepted == JNI_TRUE;
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_searchOptionsNew(JNIEnv *env, jclass cls) {
+    (void)cls;
+    ann_search_options *options = NULL;
+    if (!ok(env, api.ann_search_options_new(&options), JNI_FALSE)) return 0;
+    return (jlong)(intptr_t)options;
+}
+
+/* Frees the options, then their filter context (no search can call it any more). */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_searchOptionsFree(JNIEnv *env, jclass cls, jlong options,
+                                                                   jlong filter) {
+    (void)cls;
+    api.ann_search_options_free(options_handle(options));
+    filter_free(env, (filter_context *)(intptr_t)filter);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_searchOptionsSetSearchK(JNIEnv *env, jclass cls, jlong options,
+                                                                         jlong search_k) {
+    (void)cls;
+    ok(env, api.ann_search_options_set_search_k(options_handle(options), (int64_t)search_k), JNI_FALSE);
+}
+
+/* The allow-list (allow true) or deny-list, from a copy: a long list takes libann a while to index. */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_searchOptionsSetList(JNIEnv *env, jclass cls, jlong options,
+                                                                      jboolean allow, jlongArray keys) {
+    (void)cls;
+    jsize n = (*env)->GetArrayLength(env, keys);
+    uint64_t *values = malloc((size_t)(n > 0 ? n : 1) * sizeof *values);
+    if (values == NULL) {
+        throw_oom(env);
+        return;
+    }
+    (*env)->GetLongArrayRegion(env, keys, 0, n, (jlong *)values);
+    if (!(*env)->ExceptionCheck(env)) {
+        ann_status status =
+            allow == JNI_TRUE ? api.ann_search_options_set_allow_list(options_handle(options), values, (size_t)n)
+                              : api.ann_search_options_set_deny_list(options_handle(options), values, (size_t)n);
+        ok(env, status, JNI_FALSE);
+    }
+    free(values);
+}
+
+/*
+ * Sets the predicate to `bridge` (null: removes it) and returns the new filter context (0 for
+ * none), freeing `old`, the one it replaces. On failure, throws and leaves `old` in place.
+ */
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_searchOptionsSetFilter(JNIEnv *env, jclass cls, jlong options,
+                                                                         jobject bridge, jlong old) {
+    (void)cls;
+    filter_context *fresh = NULL;
+    if (bridge != NULL) {
+        fresh = malloc(sizeof *fresh);
+        if (fresh == NULL) {
+            throw_oom(env);
+            return old;
+        }
+        atomic_init(&fresh->lost, 0);
+        fresh->bridge = (*env)->NewGlobalRef(env, bridge);
+        if (fresh->bridge == NULL) {
+            free(fresh);
+            throw_oom(env);
+            return old;
+        }
+    }
+    ann_status status =
+        api.ann_search_options_set_filter(options_handle(options), fresh != NULL ? accept_key : NULL, fresh);
+    if (!ok(env, status, JNI_FALSE)) {
+        filter_free(env, fresh);
+        return old;
+    }
+    filter_free(env, (filter_context *)(intptr_t)old);
+    return (jlong)(intptr_t)fresh;
+}
+
+/* How many predicate calls of this filter context could not reach Java (see accept_key). */
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_filterLostCalls(JNIEnv *env, jclass cls, jlong filter) {
+    (void)env, (void)cls;
+    filter_context *context = (filter_context *)(intptr_t)filter;
+    return context == NULL ? 0 : (jlong)atomic_load(&context->lost);
+}
+
+/* ---------------------------------------------------------------- filtered searches */
+
+/* ann_search over a copy of `query` (Java sized the outputs to n); returns the count. */
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_search(JNIEnv *env, jclass cls, jlong index, jfloatArray query,
+                                                        jint n, jlong options, jlongArray out_ids,
+                                                        jfloatArray out_distances) {
+    (void)cls;
+    float *values = copy_floats(env, query);
+    if (values == NULL) return -1;
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) {
+        free(values);
+        return -1;
+    }
+    ann_status status = api.ann_search(handle(index), values, (size_t)n, options_handle(options), r.ids,
+                                       r.distances, r.counts);
+    free(values);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_searchDirect(JNIEnv *env, jclass cls, jlong index,
+                                                              jobject query, jint position, jint dim, jint n,
+                                                              jlong options, jlongArray out_ids,
+                                                              jfloatArray out_distances) {
+    (void)cls;
+    const float *values = direct_floats(env, query, position, (size_t)dim);
+    if (values == NULL) return -1;
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) return -1;
+    ann_status status = api.ann_search(handle(index), values, (size_t)n, options_handle(options), r.ids,
+                                       r.distances, r.counts);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_searchByItem(JNIEnv *env, jclass cls, jlong index, jlong key,
+                                                              jint n, jlong options, jlongArray out_ids,
+                                                              jfloatArray out_distances) {
+    (void)cls;
+    results r;
+    if (!results_alloc(env, &r, 1, (size_t)n, out_distances != NULL)) return -1;
+    ann_status status = api.ann_search_by_item(handle(index), (uint64_t)key, (size_t)n, options_handle(options),
+                                               r.ids, r.distances, r.counts);
+    return deliver(env, status, &r, status == ANN_STATUS_OK ? r.counts[0] : 0, out_ids, out_distances);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_searchBatch(JNIEnv *env, jclass cls, jlong index,
+                                                             jfloatArray queries, jint n_queries, jint n,
+                                                             jlong options, jint n_threads, jlongArray out_ids,
+                                                             jfloatArray out_distances, jlongArray out_counts) {
+    (void)cls;
+    float *values = copy_floats(env, queries);
+    if (values == NULL) return;
+    batch(env, index, values, (size_t)n_queries, n, 1, -1, options, n_threads, out_ids, out_distances, out_counts);
+    free(values);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_searchBatchDirect(JNIEnv *env, jclass cls, jlong index,
+                                                                   jobject queries, jint position, jint dim,
+                                                                   jint n_queries, jint n, jlong options,
+                                                                   jint n_threads, jlongArray out_ids,
+                                                                   jfloatArray out_distances,
+                                                                   jlongArray out_counts) {
+    (void)cls;
+    const float *values = direct_floats(env, queries, position, (size_t)dim * (size_t)n_queries);
+    if (values != NULL)
+        batch(env, index, values, (size_t)n_queries, n, 1, -1, options, n_threads, out_ids, out_distances,
+              out_counts);
 }

@@ -5,7 +5,9 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.LongFunction;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -30,16 +32,31 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * ({@link AnnIOException}), with the library's message. Methods that cannot declare {@code
  * IOException} but can meet a damaged file wrap it in {@link java.io.UncheckedIOException}.
  *
- * <p><b>Ids</b> are dense: adding id {@code k} makes {@code k + 1} item slots, and ids never
- * added are holes that queries skip. <b>Vectors</b> have {@link #dim()} floats; for {@link
+ * <p><b>Keys.</b> Items are identified by 64-bit keys (called ids in the Annoy-style methods),
+ * carried as {@code long} and read as <em>unsigned</em>: every value but {@code -1L} (2^64 - 1,
+ * reserved as "no key") is a valid key, so keys of 2^63 and above appear negative in Java ({@link
+ * Long#toUnsignedString(long)} prints them, {@link Long#compareUnsigned} orders them). Memory
+ * and files grow with the number of items, not with the largest key: dense keys ({@code 0..n-1},
+ * or keys below 2^31 - 1 filling at least half of {@code 0..max}) keep Annoy's layout, other
+ * key sets (2^40, hashes of strings, ...) are stored sorted. A key never added is an {@link
+ * AnnArgumentException}. {@link #nItems()} is the largest key + 1 (Annoy's meaning), {@link
+ * #nStored()} the number of items. <b>Vectors</b> have {@link #dim()} floats; for {@link
  * Metric#HAMMING} {@code dim} counts bits, given as 0/1 floats or packed into {@code long}
  * words (bit {@code j} of word {@code i} is bit {@code 64 * i + j}).
  *
  * <p><b>searchK</b> is how many candidates a query collects: larger is better recall and
  * slower; -1 means {@code n * nTrees()}.
+ *
+ * <p><b>Filtered search.</b> {@link #search}, {@link #searchByItem} and {@link #searchBatch}
+ * take {@link SearchOptions} (null: the defaults): {@code searchK}, an allow-list, a deny-list
+ * and a {@link java.util.function.LongPredicate}. They return exactly {@code min(n, number of
+ * stored items accepted)} neighbours, all accepted, unlike the {@code getNns*} methods, which
+ * keep Annoy's semantics. <b>Shards:</b> {@link #openShards(List, boolean)} opens several
+ * index files as one read-only index.
  */
 public final class AnnIndex implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** The safety net of indexes and {@link SearchOptions}: one thread for both. */
+    static final Cleaner CLEANER = Cleaner.create();
 
     private final Handle handle;
     private final Cleaner.Cleanable cleanable;
@@ -102,6 +119,37 @@ public final class AnnIndex implements AutoCloseable {
     }
 
     /**
+     * Memory-maps several native index files as one read-only index: every query form
+     * (filtered and batch searches included) searches all of them and merges the results
+     * exactly as one index holding all their items would order them (by distance, ties to the
+     * smaller key); item calls find the shard holding the key. The files must share a metric
+     * and dimension, and no key may be in two of them (checked, which reads every shard's keys).
+     * {@link #nItems()} is the largest key + 1 over all shards, {@link #nStored()} and {@link
+     * #nTrees()} their sums. Adding, building and saving throw {@link AnnStateException}. Close
+     * it like any index; the paths are not kept.
+     *
+     * @param paths the shard files, in any order (a {@code List}, e.g. {@code List.of(a, b)})
+     * @param prefault read the whole files in now, rather than a page at a time on first use
+     * @throws IllegalArgumentException ({@link AnnArgumentException}) for an empty list, shards
+     *     that differ in metric or dimension, or a key in two shards
+     * @throws IOException if a file is missing, unreadable or not a valid native index
+     */
+    public static AnnIndex openShards(List<String> paths, boolean prefault) throws IOException {
+        Objects.requireNonNull(paths, "paths");
+        byte[][] files = new byte[paths.size()][];
+        int i = 0;
+        for (String path : paths) {
+            files[i++] = NativeLoader.cString(Objects.requireNonNull(path, "a path in paths"));
+        }
+        return new AnnIndex(Native.openShards(files, prefault));
+    }
+
+    /** {@link #openShards(List, boolean)} without prefaulting. */
+    public static AnnIndex openShards(List<String> paths) throws IOException {
+        return openShards(paths, false);
+    }
+
+    /**
      * Tells what the file at {@code path} is without loading it; a native file's header is
      * validated in full.
      *
@@ -130,15 +178,14 @@ public final class AnnIndex implements AutoCloseable {
     // ------------------------------------------------------------------ building
 
     /**
-     * Adds, or replaces, item {@code id}, growing the index to {@code id + 1} slots. For
-     * hamming, values above 0.5 are 1-bits.
+     * Adds, or replaces, the item with key {@code id}: any 64-bit key read as unsigned, except
+     * {@code -1L} (see "Keys" above). For hamming, values above 0.5 are 1-bits.
      *
-     * @throws IllegalArgumentException for a negative id or one above 2^31 - 2, a vector whose
-     *     length is not {@link #dim()}, or a NaN or infinite value
+     * @throws IllegalArgumentException for the reserved key {@code -1L}, a vector whose length
+     *     is not {@link #dim()}, or a NaN or infinite value
      * @throws IllegalStateException if the index is built (call {@link #unbuild()}) or loaded
      */
     public void addItem(long id, float[] vector) {
-        checkId(id);
         checkVector(vector);
         exclusive(p -> {
             Native.addItem(p, id, vector);
@@ -153,7 +200,6 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IllegalArgumentException for another metric or a wrong number of words
      */
     public void addItemPacked(long id, long[] words) {
-        checkId(id);
         checkWords(words);
         exclusive(p -> {
             Native.addItemPacked(p, id, words);
@@ -345,7 +391,6 @@ public final class AnnIndex implements AutoCloseable {
     }
 
     private Neighbors getNnsByItemWithDistances(long id, int n, long searchK, boolean distances) {
-        checkId(id);
         return search(n, distances, (p, slots, ids, d) -> Native.getNnsByItem(p, id, slots, searchK, ids, d));
     }
 
@@ -400,13 +445,7 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IllegalArgumentException if {@code remaining()} is not a multiple of {@link #dim()}
      */
     public Neighbors[] getNnsBatch(FloatBuffer queries, int n, long searchK, int nThreads) {
-        Objects.requireNonNull(queries, "queries");
-        int remaining = queries.remaining();
-        if (remaining % dim != 0) {
-            throw new IllegalArgumentException(
-                    "the buffer has " + remaining + " floats remaining, not a whole number of rows of " + dim);
-        }
-        int nQueries = remaining / dim;
+        int nQueries = rowsOf(queries);
         if (inPlace(queries)) {
             int position = queries.position();
             return batch(nQueries, n, (p, slots, ids, d, counts) -> Native.getNnsBatchDirect(
@@ -417,6 +456,105 @@ public final class AnnIndex implements AutoCloseable {
                 Native.getNnsBatch(p, rows, nQueries, slots, searchK, nThreads, ids, d, counts));
     }
 
+    // ------------------------------------------------------------------ filtered search
+
+    /**
+     * The {@code n} items nearest to {@code query} that {@code options} accepts, nearest first,
+     * with their distances: exactly {@code min(n, number of stored items accepted)} of them,
+     * every one accepted, whatever the filter's selectivity (unlike {@link
+     * #getNnsByVector(float[], int, long)}, which may return fewer than {@code n}).
+     *
+     * @param options the filter and {@code searchK}; null for the defaults (no filter)
+     * @throws IllegalArgumentException as {@link #getNnsByVector(float[], int, long)}
+     * @throws IllegalStateException if the index is not built, or {@code options} are closed
+     * @throws RuntimeException what the options' predicate threw, if it did (see {@link
+     *     SearchOptions})
+     */
+    public Neighbors search(float[] query, int n, SearchOptions options) {
+        checkVector(query);
+        checkN(n);
+        return withOptions(options, o -> search(n, true, (p, slots, ids, d) ->
+                Native.search(p, query, slots, o, ids, d)));
+    }
+
+    /**
+     * As {@link #search(float[], int, SearchOptions)}, for the {@code remaining()} floats of
+     * {@code query} from its position (left unchanged); a direct buffer in native byte order is
+     * read in place, any other is copied first.
+     */
+    public Neighbors search(FloatBuffer query, int n, SearchOptions options) {
+        checkN(n);
+        checkBuffer(query);
+        if (inPlace(query)) {
+            int position = query.position();
+            return withOptions(options, o -> search(n, true, (p, slots, ids, d) ->
+                    Native.searchDirect(p, query, position, dim, slots, o, ids, d)));
+        }
+        float[] copy = copy(query);
+        return withOptions(options, o -> search(n, true, (p, slots, ids, d) ->
+                Native.search(p, copy, slots, o, ids, d)));
+    }
+
+    /**
+     * As {@link #search(float[], int, SearchOptions)}, with item {@code key}'s vector as the
+     * query. The item itself is a candidate like any other (first, at distance 0, for every
+     * metric but dot, when the options accept it).
+     *
+     * @throws IllegalArgumentException ({@link AnnArgumentException}) if {@code key} was never
+     *     added, or as {@link #search(float[], int, SearchOptions)}
+     */
+    public Neighbors searchByItem(long key, int n, SearchOptions options) {
+        checkN(n);
+        return withOptions(options, o -> search(n, true, (p, slots, ids, d) ->
+                Native.searchByItem(p, key, slots, o, ids, d)));
+    }
+
+    /**
+     * Many filtered searches at once on {@code nThreads} native threads (-1: every core): result
+     * {@code q} is that of {@code search(queries[q], n, options)}. The options' predicate is
+     * called on those threads, several at once.
+     *
+     * @throws IllegalArgumentException if a row's length is not {@link #dim()}, or as the single
+     *     search; for {@code nThreads} of 0 or below -1
+     */
+    public Neighbors[] searchBatch(float[][] queries, int n, SearchOptions options, int nThreads) {
+        Objects.requireNonNull(queries, "queries");
+        checkN(n);
+        int nQueries = queries.length;
+        float[] rows = new float[checkedProduct(nQueries, dim)];
+        for (int q = 0; q < nQueries; q++) {
+            checkVector(queries[q]);
+            System.arraycopy(queries[q], 0, rows, q * dim, dim);
+        }
+        return withOptions(options, o -> batch(nQueries, n, (p, slots, ids, d, counts) ->
+                Native.searchBatch(p, rows, nQueries, slots, o, nThreads, ids, d, counts)));
+    }
+
+    /** {@link #searchBatch(float[][], int, SearchOptions, int)} on every core. */
+    public Neighbors[] searchBatch(float[][] queries, int n, SearchOptions options) {
+        return searchBatch(queries, n, options, -1);
+    }
+
+    /**
+     * As {@link #searchBatch(float[][], int, SearchOptions, int)}, for the rows of {@code dim}
+     * floats in {@code queries} from its position (left unchanged) to its limit. A direct buffer
+     * in native byte order is read in place; any other is copied first.
+     *
+     * @throws IllegalArgumentException if {@code remaining()} is not a multiple of {@link #dim()}
+     */
+    public Neighbors[] searchBatch(FloatBuffer queries, int n, SearchOptions options, int nThreads) {
+        int nQueries = rowsOf(queries);
+        checkN(n);
+        if (inPlace(queries)) {
+            int position = queries.position();
+            return withOptions(options, o -> batch(nQueries, n, (p, slots, ids, d, counts) ->
+                    Native.searchBatchDirect(p, queries, position, dim, nQueries, slots, o, nThreads, ids, d, counts)));
+        }
+        float[] rows = copy(queries);
+        return withOptions(options, o -> batch(nQueries, n, (p, slots, ids, d, counts) ->
+                Native.searchBatch(p, rows, nQueries, slots, o, nThreads, ids, d, counts)));
+    }
+
     // ------------------------------------------------------------------ items and counts
 
     /**
@@ -425,7 +563,6 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IllegalArgumentException if {@code id} was never added
      */
     public float[] getItemVector(long id) {
-        checkId(id);
         return shared(p -> {
             float[] vector = new float[dim];
             Native.getItemVector(p, id, vector);
@@ -439,7 +576,6 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IllegalArgumentException for another metric or an id never added
      */
     public long[] getItemPacked(long id) {
-        checkId(id);
         return shared(p -> {
             long[] words = new long[wordsPerItem()];
             int count = Native.getItemPacked(p, id, words);
@@ -453,14 +589,21 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IllegalArgumentException if either was never added
      */
     public float getDistance(long i, long j) {
-        checkId(i);
-        checkId(j);
         return shared(p -> Native.getDistance(p, i, j));
     }
 
-    /** The number of item slots: the largest id added, plus 1. */
+    /**
+     * The largest key added, plus 1 (0 when empty): Annoy's {@code n_items}, which counts the
+     * keys never added below the largest too. Unsigned, like keys: it is {@code -1L} (2^64 - 1)
+     * when the largest key is 2^64 - 2. {@link #nStored()} counts the items.
+     */
     public long nItems() {
         return shared(Native::nItems);
+    }
+
+    /** The number of items stored (each key once); for shards, the sum over the shards. */
+    public long nStored() {
+        return shared(Native::nStored);
     }
 
     /** The number of trees; 0 before the index is built. */
@@ -486,7 +629,7 @@ public final class AnnIndex implements AutoCloseable {
     /** Whether {@link #close()} has run (or the cleaner has, which needs the index unreachable). */
     public boolean isClosed() {
         Lock lock = handle.lock.readLock();
-        lock.lock();
+        FilterBridge.lockShared(lock);
         try {
             return handle.pointer == 0;
         } finally {
@@ -501,7 +644,13 @@ public final class AnnIndex implements AutoCloseable {
      */
     @Override
     public void close() {
-        cleanable.clean();
+        Lock lock = handle.lock.writeLock();
+        FilterBridge.lockExclusive(lock, "this AnnIndex"); // the cleaner's action re-enters it
+        try {
+            cleanable.clean();
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ internals
@@ -569,7 +718,7 @@ public final class AnnIndex implements AutoCloseable {
      */
     private <T, E extends Exception> T shared(Call<T, E> call) throws E {
         Lock lock = handle.lock.readLock();
-        lock.lock();
+        FilterBridge.lockShared(lock);
         try {
             return call.apply(handle.live());
         } finally {
@@ -580,7 +729,7 @@ public final class AnnIndex implements AutoCloseable {
     /** Runs {@code call} alone (the C function takes an {@code ann_index *}). */
     private <T, E extends Exception> T exclusive(Call<T, E> call) throws E {
         Lock lock = handle.lock.writeLock();
-        lock.lock();
+        FilterBridge.lockExclusive(lock, "this AnnIndex");
         try {
             return call.apply(handle.live());
         } finally {
@@ -589,13 +738,13 @@ public final class AnnIndex implements AutoCloseable {
     }
 
     /**
-     * Runs a single query with result arrays sized {@code min(n, nItems())}, which is all it can
-     * fill, and trims them to the count found. Without distances, the result's are empty.
+     * Runs a single query with result arrays sized {@code min(n, nStored())}, which is all it
+     * can fill, and trims them to the count found. Without distances, the result's are empty.
      */
     private Neighbors search(int n, boolean withDistances, Search search) {
         checkN(n);
         return shared(p -> {
-            int slots = (int) Math.min(n, Native.nItems(p));
+            int slots = (int) Math.min(n, Native.nStored(p));
             long[] ids = new long[slots];
             float[] distances = withDistances ? new float[slots] : null;
             int count = search.run(p, slots, ids, distances);
@@ -611,7 +760,7 @@ public final class AnnIndex implements AutoCloseable {
     private Neighbors[] batch(int nQueries, int n, BatchSearch search) {
         checkN(n);
         return shared(p -> {
-            int slots = (int) Math.min(n, Native.nItems(p));
+            int slots = (int) Math.min(n, Native.nStored(p));
             Neighbors[] results = new Neighbors[nQueries];
             if (nQueries == 0) {
                 return results;
@@ -632,18 +781,39 @@ public final class AnnIndex implements AutoCloseable {
 
     /** A query reading {@code buffer} in place when libann can, else a copy of it. */
     private Search bufferSearch(FloatBuffer query, long searchK) {
-        Objects.requireNonNull(query, "query");
-        if (query.remaining() != dim) {
-            throw new IllegalArgumentException(
-                    "the query buffer has " + query.remaining()
-                            + " floats remaining but the index's dimension is " + dim);
-        }
+        checkBuffer(query);
         if (inPlace(query)) {
             int position = query.position();
             return (p, slots, ids, d) -> Native.getNnsDirect(p, query, position, dim, slots, searchK, ids, d);
         }
         float[] copy = copy(query);
         return (p, slots, ids, d) -> Native.getNns(p, copy, slots, searchK, ids, d);
+    }
+
+    /** Runs {@code search} with the options' pointer (0 for null options: the defaults). */
+    private static <T> T withOptions(SearchOptions options, LongFunction<T> search) {
+        return options == null ? search.apply(0) : options.use(search);
+    }
+
+    /** Checks that a query buffer has {@link #dim()} floats remaining. */
+    private void checkBuffer(FloatBuffer query) {
+        Objects.requireNonNull(query, "query");
+        if (query.remaining() != dim) {
+            throw new IllegalArgumentException(
+                    "the query buffer has " + query.remaining()
+                            + " floats remaining but the index's dimension is " + dim);
+        }
+    }
+
+    /** The number of rows of {@link #dim()} floats a batch buffer has remaining. */
+    private int rowsOf(FloatBuffer queries) {
+        Objects.requireNonNull(queries, "queries");
+        int remaining = queries.remaining();
+        if (remaining % dim != 0) {
+            throw new IllegalArgumentException(
+                    "the buffer has " + remaining + " floats remaining, not a whole number of rows of " + dim);
+        }
+        return remaining / dim;
     }
 
     /** Whether C can read the buffer's memory as floats: direct, and in this machine's byte order. */
@@ -676,12 +846,6 @@ public final class AnnIndex implements AutoCloseable {
         if (metric == Metric.HAMMING && words.length != wordsPerItem()) {
             throw new IllegalArgumentException(
                     words.length + " words given but " + dim + " bits take " + wordsPerItem() + " words");
-        }
-    }
-
-    private static void checkId(long id) {
-        if (id < 0) {
-            throw new IllegalArgumentException("ids are not negative, got " + id);
         }
     }
 

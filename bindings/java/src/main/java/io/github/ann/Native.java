@@ -5,7 +5,9 @@ import java.nio.Buffer;
 /**
  * The JNI glue ({@code src/main/c/ann_jni.c}): one static method per libann function.
  *
- * <p>Handles are {@code ann_index *} pointers carried as {@code long}s. Nothing here checks
+ * <p>Handles are {@code ann_index *} and {@code ann_search_options *} pointers carried as
+ * {@code long}s, and so are filter contexts (the glue's own). Keys are {@code uint64_t} carried
+ * as {@code long}s, the same 64 bits. Nothing here checks
  * state or locks anything: {@link AnnIndex} does that, and calls these only with a live handle
  * and arrays of the right sizes. A failing status arrives as the exception {@link Errors}
  * builds, with the library's message; methods declaring {@link java.io.IOException} get file
@@ -46,6 +48,9 @@ final class Native {
     static native long loadAnnoy(byte[] path, int dim, int metric, boolean prefault)
             throws java.io.IOException;
 
+    /** {@code paths} are NUL-terminated; an empty array lets libann report the empty list. */
+    static native long openShards(byte[][] paths, boolean prefault) throws java.io.IOException;
+
     static native void free(long index);
 
     static native void addItem(long index, long id, float[] vector);
@@ -69,6 +74,8 @@ final class Native {
     static native void verify(long index) throws java.io.IOException;
 
     static native long nItems(long index);
+
+    static native long nStored(long index);
 
     static native int nTrees(long index);
 
@@ -125,6 +132,69 @@ final class Native {
             int nQueries,
             int n,
             long searchK,
+            int nThreads,
+            long[] outIds,
+            float[] outDistances,
+            long[] outCounts);
+
+    // ------------------------------------------------------------------ search options
+
+    static native long searchOptionsNew();
+
+    /** Frees the options, then the filter context {@code filter} (0: none). */
+    static native void searchOptionsFree(long options, long filter);
+
+    static native void searchOptionsSetSearchK(long options, long searchK);
+
+    /** Sets the allow-list ({@code allow}) or the deny-list to a copy of {@code keys}. */
+    static native void searchOptionsSetList(long options, boolean allow, long[] keys);
+
+    /**
+     * Sets the predicate to {@code bridge} (null: none), freeing the filter context {@code old};
+     * returns the new context (0 for none). On failure throws, and {@code old} stays in place.
+     */
+    static native long searchOptionsSetFilter(long options, FilterBridge bridge, long old);
+
+    /** How many predicate calls through this filter context could not reach Java at all. */
+    static native long filterLostCalls(long filter);
+
+    // ------------------------------------------------------------------ filtered searches (options 0: defaults)
+
+    static native int search(
+            long index, float[] query, int n, long options, long[] outIds, float[] outDistances);
+
+    static native int searchDirect(
+            long index,
+            Buffer query,
+            int position,
+            int dim,
+            int n,
+            long options,
+            long[] outIds,
+            float[] outDistances);
+
+    static native int searchByItem(
+            long index, long key, int n, long options, long[] outIds, float[] outDistances);
+
+    static native void searchBatch(
+            long index,
+            float[] queries,
+            int nQueries,
+            int n,
+            long options,
+            int nThreads,
+            long[] outIds,
+            float[] outDistances,
+            long[] outCounts);
+
+    static native void searchBatchDirect(
+            long index,
+            Buffer queries,
+            int position,
+            int dim,
+            int nQueries,
+            int n,
+            long options,
             int nThreads,
             long[] outIds,
             float[] outDistances,

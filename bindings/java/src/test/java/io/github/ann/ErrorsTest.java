@@ -51,15 +51,28 @@ class ErrorsTest {
             assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT,
                     () -> index.addItem(0, new float[] {1, Float.POSITIVE_INFINITY, 0}));
             assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT,
-                    () -> index.addItem(1L << 31, new float[] {1, 0, 0}));
+                    () -> index.addItem(-1L, new float[] {1, 0, 0})); // 2^64 - 1, the reserved key
             IllegalArgumentException wrongLength =
                     assertThrows(IllegalArgumentException.class, () -> index.addItem(0, new float[] {1, 0}));
             assertTrue(wrongLength.getMessage().contains("dimension is 3"), wrongLength.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> index.addItem(-1, new float[] {1, 0, 0}));
             assertThrows(NullPointerException.class, () -> index.addItem(0, null));
             assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT,
                     () -> index.addItemPacked(0, new long[] {1}));
             assertEquals(0, index.nItems(), "failed calls add nothing");
+            assertEquals(0, index.nStored());
+        }
+    }
+
+    @Test
+    void keysAbove2To31Minus2AreNoLongerErrors() {
+        try (AnnIndex index = AnnIndex.create(3, Metric.ANGULAR)) {
+            index.addItem(1L << 31, new float[] {1, 0, 0});
+            index.addItem(Long.MAX_VALUE, new float[] {0, 1, 0});
+            index.addItem(-2L, new float[] {0, 0, 1}); // 2^64 - 2, the largest key
+            assertEquals(3, index.nStored());
+            assertEquals(-1L, index.nItems(), "2^64 - 1, read as unsigned");
+            index.build(2);
+            assertEquals(-2L, index.getNnsByVector(new float[] {0, 0.1f, 1}, 1, -1)[0]);
         }
     }
 
@@ -134,8 +147,11 @@ class ErrorsTest {
             assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT, () -> index.getNnsByItem(7, 1, -1));
             assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT, () -> index.getItemVector(1));
             assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT, () -> index.getDistance(0, 1));
-            assertThrows(IllegalArgumentException.class, () -> index.getItemVector(-1));
+            AnnArgumentException e = assertLibraryError(AnnArgumentException.class, Status.INVALID_ARGUMENT,
+                    () -> index.getItemVector(-1));
+            assertTrue(e.getMessage().contains("never added"), e.getMessage());
             assertEquals(3, index.nItems());
+            assertEquals(2, index.nStored());
             assertEquals(2, index.getNnsByVector(new float[] {0, 0}, 10, -1).length, "holes are skipped");
         }
     }

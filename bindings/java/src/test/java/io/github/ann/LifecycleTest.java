@@ -50,10 +50,16 @@ class LifecycleTest {
                 () -> index.getNnsByItemWithDistances(0, 1, -1),
                 () -> index.getNnsByPacked(new long[] {0}, 1, -1),
                 () -> index.getNnsBatch(new float[][] {query}, 1, -1, 1),
+                () -> index.search(query, 1, null),
+                () -> index.search(FloatBuffer.wrap(query), 1, null),
+                () -> index.searchByItem(0, 1, null),
+                () -> index.searchBatch(new float[][] {query}, 1, null, 1),
+                () -> index.searchBatch(FloatBuffer.wrap(query), 1, null, 1),
                 () -> index.getItemVector(0),
                 () -> index.getItemPacked(0),
                 () -> index.getDistance(0, 1),
                 index::nItems,
+                index::nStored,
                 index::nTrees,
                 index::dim,
                 index::metric,
@@ -67,10 +73,14 @@ class LifecycleTest {
     @Test
     void forgottenIndexesAreFreedByTheCleaner() throws Exception {
         // Nothing observable but the absence of a crash or a leak that exhausts memory: 300
-        // indexes of 4 MB each would need 1.2 GB if the cleaner did not free them.
+        // indexes of 4 MB each would need 1.2 GB if the cleaner did not free them. (Memory
+        // grows with the items, not the largest key: 16 items of 256 KB each.)
+        float[] vector = new float[65536];
         for (int round = 0; round < 300; round++) {
-            AnnIndex index = AnnIndex.create(1024, Metric.DOT);
-            index.addItem(1023, new float[1024]);
+            AnnIndex index = AnnIndex.create(vector.length, Metric.DOT);
+            for (int key = 0; key < 16; key++) {
+                index.addItem(key, vector);
+            }
             if (round % 50 == 0) {
                 System.gc();
             }

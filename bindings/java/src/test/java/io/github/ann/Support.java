@@ -1,7 +1,12 @@
 package io.github.ann;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Random;
+import java.util.function.LongPredicate;
 
 /** Shared test data: seeded random vectors, exact distances, and where the repository is. */
 final class Support {
@@ -47,6 +52,59 @@ final class Support {
         index.setSeed(123);
         index.build(nTrees, -1);
         return index;
+    }
+
+    /** An index of {@code data} with item i under {@code keys[i]}, seeded, built on every core. */
+    static AnnIndex build(Metric metric, long[] keys, float[][] data, int nTrees) {
+        AnnIndex index = AnnIndex.create(data[0].length, metric);
+        for (int i = 0; i < data.length; i++) {
+            index.addItem(keys[i], data[i]);
+        }
+        index.setSeed(123);
+        index.build(nTrees, -1);
+        return index;
+    }
+
+    /**
+     * {@code count} distinct keys spread over the whole unsigned 64-bit range (never -1L):
+     * half of them 2^63 and above, so negative as Java longs.
+     */
+    static long[] sparseKeys(int count, long seed) {
+        Random random = new Random(seed);
+        java.util.Set<Long> seen = new java.util.LinkedHashSet<>();
+        while (seen.size() < count) {
+            long key = random.nextLong();
+            if (key != -1L) {
+                seen.add(key);
+            }
+        }
+        return seen.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * The exact top {@code n} of the items {@code accept} accepts, as libann orders them
+     * (by distance, ties to the smaller unsigned key; largest inner product first for dot).
+     */
+    static long[] exact(Metric metric, long[] keys, float[][] data, float[] query, int n, LongPredicate accept) {
+        List<Integer> rows = new ArrayList<>();
+        double[] distance = new double[data.length];
+        for (int i = 0; i < data.length; i++) {
+            if (accept.test(keys[i])) {
+                rows.add(i);
+                distance[i] = distance(metric, query, data[i]);
+            }
+        }
+        Comparator<Integer> byDistance =
+                Comparator.comparingDouble(i -> metric == Metric.DOT ? -distance[i] : distance[i]);
+        rows.sort(byDistance.thenComparing((a, b) -> Long.compareUnsigned(keys[a], keys[b])));
+        return rows.stream().limit(n).mapToLong(i -> keys[i]).toArray();
+    }
+
+    /** The keys as a sorted array, for Arrays.binarySearch membership tests. */
+    static long[] sorted(long[] keys) {
+        long[] copy = keys.clone();
+        Arrays.sort(copy);
+        return copy;
     }
 
     /** The exact distance, as libann defines it (dot: the inner product). */
