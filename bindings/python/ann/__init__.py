@@ -2,15 +2,19 @@
 
 ``from ann import AnnoyIndex`` is a drop-in replacement for ``from annoy import AnnoyIndex``:
 the same methods, results, exceptions and file body, plus self-describing files, clear
-errors, batch queries, packed hamming bits, pickling and ``close()``. The package is pure
-Python (ctypes); it loads the one ``libann`` shared library, found as ``_loader.py`` says.
+errors, batch queries, packed hamming bits, pickling and ``close()``; and what Annoy lacks:
+any 64-bit key, filtered searches that still return n results (``SearchOptions``,
+``AnnoyIndex.search``), and one index over several files (``AnnoyIndex.load_shards``). The
+package is pure Python (ctypes); it loads the one ``libann`` shared library, found as
+``_loader.py`` says.
 """
 
 from ._args import IntegerOverflow
 from ._fileinfo import FileInfo, file_info
 from ._native import EXPECTED_ABI as ABI_VERSION
-from ._native import abi_version, library_path, library_version
+from ._native import NO_KEY, abi_version, library_path, library_version
 from .index import AnnoyIndex
+from .options import SearchOptions
 
 __version__ = "0.1.0"
 
@@ -19,6 +23,8 @@ __all__ = [
     "AnnoyIndex",
     "FileInfo",
     "IntegerOverflow",
+    "NO_KEY",
+    "SearchOptions",
     "__version__",
     "abi_version",
     "file_info",

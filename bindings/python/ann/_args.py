@@ -68,6 +68,29 @@ def c_int(value: Any) -> int:
     return value
 
 
+#: The largest key: every uint64 but ``2**64 - 1``, which libann reserves as "no key".
+MAX_KEY = _U64_MAX - 1
+
+
+def key(value: Any) -> int:
+    """An item key: any int from 0 to ``2**64 - 2`` (ann's 64-bit keys), parsed where Annoy
+    parses an id as a C int.
+
+    Negative values are returned as they are, for the caller to raise Annoy's IndexError
+    ("Item index can not be negative") at the point Annoy does; below a C int they are
+    Annoy's OverflowError. ``2**64 - 1`` (reserved) and anything larger are an
+    :class:`IntegerOverflow`, Annoy's exception type for any id that large.
+    """
+    value = operator.index(value)
+    if value < 0:
+        return c_int(value)
+    if value > MAX_KEY:
+        if value > _U64_MAX:
+            raise IntegerOverflow("Python int too large to convert to C long")  # Annoy's message
+        raise IntegerOverflow("key 2**64 - 1 is reserved (it means 'no key'): keys are 0 to 2**64 - 2")
+    return value
+
+
 def flag(value: Any) -> bool:
     """A boolean flag that Annoy parses as a C int (``include_distances``, ``verbose``)."""
     return bool(c_int(value))
@@ -173,6 +196,65 @@ def words(values: Any, n_words: int) -> Any:
             raise IntegerOverflow(f"word {i} is {word}: a packed word must be between 0 and 2**64 - 1")
         out[i] = word
     return out
+
+
+def count(value: Any, name: str) -> int:
+    """A count for ann's own calls (``n`` of ``search``): an int, at least 0."""
+    value = operator.index(value)
+    if value < 0:
+        raise ValueError(f"{name} must be at least 0, got {value}")
+    return value
+
+
+def search_k(value: Any) -> int:
+    """``search_k`` of the search calls: -1 (``n * n_trees``) or a count, as an int64."""
+    value = operator.index(value)
+    if value < -1:
+        raise ValueError(f"search_k must be -1 (n * n_trees) or at least 0, got {value}")
+    if value > _C_LONG[1]:
+        raise IntegerOverflow(f"search_k must be at most 2**63 - 1, got {value}")
+    return value
+
+
+def keys(values: Any, name: str) -> Tuple[Any, int]:
+    """A list of keys (``allow``, ``deny``) as ``uint64_t *`` and its length.
+
+    Any iterable of ints from 0 to ``2**64 - 1``, or an integer numpy array, passed without
+    a copy when it is contiguous uint64 (or int64 with no negative value). libann copies
+    the list, so the buffer only has to live for the call.
+    """
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of int keys, not {type(values).__name__}")
+    np = _ndarray(values)
+    if np is not None:
+        if values.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integer keys, not {values.dtype}")
+        flat = values.reshape(-1)
+        if values.dtype.kind == "i" and flat.size and flat.min() < 0:
+            raise ValueError(f"{name} holds the negative key {int(flat.min())}: keys are 0 to 2**64 - 2")
+        if flat.dtype.itemsize == 8:
+            block = np.ascontiguousarray(flat).view(np.uint64)  # no copy when contiguous
+        else:
+            block = np.ascontiguousarray(flat, dtype=np.uint64)
+        return block.ctypes.data_as(U64S), int(block.size)
+    if not isinstance(values, (list, tuple, range, array.array)):
+        values = list(values)  # read once: a generator cannot be read again after an error
+    try:
+        block = array.array("Q", values)  # one C loop for the common case
+    except (OverflowError, TypeError):
+        block = array.array("Q")
+        for at, value in enumerate(values):
+            if not isinstance(value, int):
+                try:
+                    value = operator.index(value)
+                except TypeError:
+                    raise TypeError(f"{name}[{at}] is {type(value).__name__}, not an int key") from None
+            if not 0 <= value <= _U64_MAX:
+                raise ValueError(f"{name}[{at}] is {value}: keys are 0 to 2**64 - 2") from None
+            block.append(value)
+    if not block:
+        return None, 0
+    return (c_uint64 * len(block)).from_buffer(block), len(block)
 
 
 def n_words(f: int) -> int:

@@ -19,7 +19,7 @@ class FileInfo(NamedTuple):
     dim: int
     node_size: int
     n_trees: int
-    n_items: int
+    n_items: int  # the header's item slots: largest key + 1, or the item count for sparse keys
     n_nodes: int
     seed: int
     file_size: int

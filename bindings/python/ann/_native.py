@@ -48,8 +48,9 @@ FILE_UNKNOWN = 0
 FILE_NATIVE = 1
 FILE_ANNOY = 2
 
-#: ``ann_get_nns_batch`` marks unused result slots with this id (and a NaN distance).
-MISSING_ID = 2**64 - 1
+#: The one 64-bit value that is not a key (``NO_KEY`` in ann.h): ``ann_get_nns_batch`` and
+#: ``ann_search_batch`` mark unused result slots with it (and a NaN distance).
+NO_KEY = 2**64 - 1
 
 
 class FileSummary(ctypes.Structure):
@@ -74,6 +75,11 @@ _status = c_uint32
 _metric = c_uint32
 _floats = POINTER(c_float)
 _u64s = POINTER(c_uint64)
+_options = c_void_p  # ann_search_options *
+
+#: ``bool (*accept)(uint64_t key, void *context)``, the predicate of ``ann_search_options_set_filter``.
+#: ctypes takes the GIL around each call, from whichever thread makes it.
+FILTER = ctypes.CFUNCTYPE(c_bool, c_uint64, c_void_p)
 
 #: name -> (restype, argtypes), for every function the binding calls.
 _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
@@ -97,6 +103,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
     "ann_save_annoy": (_status, [_handle, c_char_p]),
     "ann_load": (_status, [c_char_p, c_bool, POINTER(_handle)]),
     "ann_load_annoy": (_status, [c_char_p, c_uint32, _metric, c_bool, POINTER(_handle)]),
+    "ann_open_shards": (_status, [POINTER(c_char_p), c_size_t, c_bool, POINTER(_handle)]),
     "ann_file_info": (_status, [c_char_p, POINTER(FileSummary)]),
     "ann_on_disk_build": (_status, [_handle, c_char_p]),
     "ann_verify": (_status, [_handle]),
@@ -105,6 +112,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
     "ann_get_item_packed": (_status, [_handle, c_uint64, _u64s, c_size_t, POINTER(c_size_t)]),
     "ann_get_distance": (_status, [_handle, c_uint64, c_uint64, _floats]),
     "ann_get_n_items": (_status, [_handle, _u64s]),
+    "ann_get_n_stored": (_status, [_handle, _u64s]),
     "ann_get_n_trees": (_status, [_handle, POINTER(c_uint32)]),
     "ann_get_dim": (_status, [_handle, POINTER(c_uint32)]),
     "ann_get_metric": (_status, [_handle, POINTER(_metric)]),
@@ -122,6 +130,22 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
     "ann_get_nns_batch": (
         _status,
         [_handle, _floats, c_size_t, c_size_t, c_int64, c_int32, _u64s, _floats, POINTER(c_size_t)],
+    ),
+    # search options and filtered searches
+    "ann_search_options_new": (_status, [POINTER(_options)]),
+    "ann_search_options_free": (None, [_options]),
+    "ann_search_options_set_search_k": (_status, [_options, c_int64]),
+    "ann_search_options_set_allow_list": (_status, [_options, _u64s, c_size_t]),
+    "ann_search_options_set_deny_list": (_status, [_options, _u64s, c_size_t]),
+    "ann_search_options_set_filter": (_status, [_options, FILTER, c_void_p]),
+    "ann_search": (_status, [_handle, _floats, c_size_t, _options, _u64s, _floats, POINTER(c_size_t)]),
+    "ann_search_by_item": (
+        _status,
+        [_handle, c_uint64, c_size_t, _options, _u64s, _floats, POINTER(c_size_t)],
+    ),
+    "ann_search_batch": (
+        _status,
+        [_handle, _floats, c_size_t, c_size_t, _options, c_int32, _u64s, _floats, POINTER(c_size_t)],
     ),
 }
 

@@ -1,8 +1,8 @@
 """Pickling an ``AnnoyIndex``: by reference for a file-backed index, by value otherwise.
 
 A loaded (or saved) index pickles as its path, so unpickling maps the same file again, in
-O(1). A built in-memory index pickles as the bytes of its file, and an unbuilt one as its
-items and seed, so nothing is lost whatever the state.
+O(1), and one from ``load_shards`` as its paths. A built in-memory index pickles as the bytes
+of its file, and an unbuilt one as its items and seed, so nothing is lost whatever the state.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import array
 import os
 import tempfile
 from ctypes import byref, c_float, c_uint64
-from typing import TYPE_CHECKING, Any, Dict, Type
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Type
 
 from . import _args, _native
 from ._native import call, lib
@@ -29,14 +29,15 @@ def file_bytes(handle: int) -> bytes:
             return file.read()
 
 
-def items(handle: int, f: int, n_items: int) -> Dict[str, Any]:
-    """Every added item (holes skipped) as ids plus one float32 block, and the seed."""
+def items(handle: int, f: int, added: Iterable[int]) -> Dict[str, Any]:
+    """Every item whose key is in ``added`` (the keys added, in any order, repeats allowed)
+    as sorted keys plus one float32 block, and the seed."""
     vector = (c_float * f)()
     ids, blocks = [], []
-    for i in range(n_items):
+    for i in sorted(set(added)):
         status = lib.ann_get_item_vector(handle, i, vector)
         if status == _native.STATUS_INVALID_ARGUMENT:
-            continue  # a hole: an id never added
+            continue  # not stored (any more)
         if status != _native.STATUS_OK:
             _native.raise_status(status)
         ids.append(i)
@@ -51,7 +52,9 @@ def restore(cls: "Type[AnnoyIndex]", state: Dict[str, Any]) -> "AnnoyIndex":
     index = cls(state["f"], state["metric"])
     index.verbose(state["verbose"])
     form = state["form"]
-    if form == "file":
+    if form == "shards":
+        index.load_shards(state["paths"], state["prefault"])
+    elif form == "file":
         index._load(_args.path(state["path"]), state["prefault"], expected_kind=state["kind"])
     elif form == "bytes":
         # The mapping outlives the unlinked file, so no temporary file is left behind.

@@ -7,7 +7,9 @@ hold the lock shared (so they still run in parallel, as libann allows for
 ``const ann_index *``); calls that change or free the index hold it exclusively, which is
 also what libann requires for ``ann_index *``.
 
-Waiting writers block new readers, so a ``close()`` cannot be starved by a stream of queries.
+Waiting writers block new readers, so a ``close()`` cannot be starved by a stream of queries,
+except inside a search filter: a filter may search again (libann allows it), and a nested
+search must not queue behind a writer that waits for the very search running the filter.
 After ``fork()`` the child resets every lock: threads that held one in the parent do not
 exist in the child, and their stale counts would otherwise block it forever.
 """
@@ -21,6 +23,16 @@ from types import TracebackType
 from typing import Optional, Type
 
 _live_locks: "weakref.WeakSet[SharedLock]" = weakref.WeakSet()
+
+
+class _FilterDepth(threading.local):
+    """How many search filters the current thread is running (filters that search nest)."""
+
+    value = 0  # each thread starts at 0
+
+
+#: Search filters add 1 while they run (``options.py``), so locks know they are nested.
+filter_depth = _FilterDepth()
 
 
 class SharedLock:
@@ -39,8 +51,11 @@ class SharedLock:
         self._writers_waiting = 0
 
     def _acquire_shared(self) -> None:
+        # Inside a filter an enclosing search may hold this lock shared: then a waiting writer
+        # waits for it, and queueing behind the writer would never end.
+        nested = filter_depth.value > 0
         with self._cond:
-            while self._writing or self._writers_waiting:
+            while self._writing or (self._writers_waiting and not nested):
                 self._cond.wait()
             self._readers += 1
 

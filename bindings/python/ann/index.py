@@ -3,24 +3,28 @@
 Annoy code runs unchanged: same method names, keyword names, return values and exception
 types (``_args`` parses arguments as Annoy does). On top of that: an index can be closed (or
 used as a context manager), queried in batches on several threads, pickled, loaded from both
-ann's self-describing files and Annoy's header-less files, and fed packed hamming bits.
+ann's self-describing files and Annoy's header-less files, and fed packed hamming bits. Ids
+are 64-bit keys; ``search`` and its by-item and batch forms filter (``options.py``); and
+``load_shards`` maps several files as one index.
 """
 
 from __future__ import annotations
 
+import array
 import enum
 import functools
 import operator
 import os
 import warnings
-from ctypes import byref, c_float, c_size_t, c_uint32, c_uint64
-from typing import Any, Callable, List, Optional, Tuple, Type, Union
+from ctypes import byref, c_char_p, c_float, c_size_t, c_uint32, c_uint64
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _args, _native, _pickling
 from ._args import PathLike, Vector
 from ._fileinfo import file_info
 from ._native import PATH_ERRORS, Errors, call, lib
 from ._sync import SharedLock
+from .options import Predicate, Resolved, SearchOptions, call_with
 
 _NOT_IMPORTED: Any = object()
 #: numpy, for batch queries: imported by the first one (see ``_args.import_numpy``); None
@@ -35,6 +39,8 @@ _FUTURE_WARNING = (
 )
 _INT_MAX = 2**31 - 1
 _U64_MAX = 2**64 - 1
+#: Batch results hold int64 ids unless the index has a key this large, which int64 cannot hold.
+_INT64_KEYS_BELOW = 2**63
 
 #: ``save`` and ``save_annoy``: Annoy raises OSError for every failure, even "not built".
 _SAVE_ERRORS = Errors(
@@ -42,6 +48,12 @@ _SAVE_ERRORS = Errors(
     invalid_state=OSError,
     state_message="You can't save an index that hasn't been built",
 )
+#: The same for an index that is built or loaded: the library says what is wrong (shards,
+#: keys that Annoy's format cannot hold).
+_SAVE_BUILT_ERRORS = Errors(invalid_argument=OSError, invalid_state=OSError)
+#: ``load_shards``: an unusable set of shards is a bad argument; a file that cannot be read
+#: is an OSError, as for ``load``.
+_SHARD_ERRORS = Errors(invalid_argument=ValueError)
 
 
 class _Omitted:
@@ -59,7 +71,7 @@ class _State(enum.Enum):
 
     ADDING = "adding"  # items can be added (in memory, or into an on_disk_build file)
     BUILT = "built"  # trees in memory
-    MAPPED = "mapped"  # read-only file mapping (load, save, or a finished on_disk_build)
+    MAPPED = "mapped"  # read-only file mapping (load, save, load_shards, or a finished on_disk_build)
 
 
 def _type_name(value: object) -> str:
@@ -97,7 +109,11 @@ class AnnoyIndex:
         self._lock = SharedLock()
         self._state = _State.ADDING
         self._path: Optional[str] = None  # the file behind the index, if any
-        self._kind: Optional[str] = None  # "native" or "annoy": the form of that file
+        self._kind: Optional[str] = None  # "native", "annoy" or "shards": the form of that file
+        self._shards: Optional[List[str]] = None  # the files behind an index from load_shards
+        # Every key added since the index was last emptied or mapped: an unbuilt index pickles
+        # as its items, and libann has no call listing the keys of sparse ones.
+        self._added = array.array("Q")
         self._prefault = False
         self._verbose = False
         self._handle = _native.call_new(lib.ann_new, self._f, self._metric_code)
@@ -118,6 +134,8 @@ class AnnoyIndex:
         if self._handle is None:
             return f"<AnnoyIndex f={self._f} metric={self._metric!r} closed>"
         where = f" file={self._path!r}" if self._path else ""
+        if self._shards is not None:
+            where = f" shards={self._shards!r}"
         return f"<AnnoyIndex f={self._f} metric={self._metric!r} {self._state.value}{where}>"
 
     # -- handle life cycle -----------------------------------------------------------
@@ -152,13 +170,18 @@ class AnnoyIndex:
             self._handle = None
             _free(handle)
 
-    def _adopt_mapping(self, handle: int, path: bytes, kind: str, prefault: bool) -> None:
-        """Swaps in a new native index mapping ``path`` (after load or save), freeing the old
-        one. The caller holds the lock exclusively."""
+    def _adopt_mapping(
+        self, handle: int, path: Optional[bytes], kind: str, prefault: bool, shards: Sequence[bytes] = ()
+    ) -> None:
+        """Swaps in a new native index mapping ``path`` (after load or save), or the files
+        ``shards``, freeing the old one. The caller holds the lock exclusively."""
         old, self._handle = self._handle, handle
         lib.ann_free(old)
         self._state = _State.MAPPED
-        self._path, self._kind, self._prefault = os.path.abspath(os.fsdecode(path)), kind, prefault
+        self._path = os.path.abspath(os.fsdecode(path)) if path is not None else None
+        self._shards = [os.path.abspath(os.fsdecode(p)) for p in shards] if kind == "shards" else None
+        self._kind, self._prefault = kind, prefault
+        self._added = array.array("Q")
 
     def _add_errors(self) -> Errors:
         """Adding to a loaded index gets Annoy's message; adding to a built one is ann's own error."""
@@ -168,25 +191,28 @@ class AnnoyIndex:
     # -- building ----------------------------------------------------------------------
 
     def add_item(self, i: int, vector: Vector) -> None:
-        """Adds (or replaces) item ``i``. Ids are dense: ``get_n_items()`` becomes ``max id + 1``."""
-        i = _args.c_int(i)
+        """Adds (or replaces) the item with key ``i``: any int from 0 to ``2**64 - 2``.
+        ``get_n_items()`` becomes ``max key + 1``, ``get_n_stored()`` counts the items."""
+        i = _args.key(i)
         if i < 0:
             raise IndexError("Item index can not be negative")
         values = _args.vector(vector, self._f)
         with self._lock.exclusive:
             call(lib.ann_add_item, self._live(), i, values, errors=self._add_errors())
+            self._added.append(i)
 
     def add_item_bits(self, i: int, words: Any) -> None:
         """Hamming only: adds item ``i`` from ``ceil(f / 64)`` packed 64-bit words, bit ``j``
         of word ``k`` being bit ``64 * k + j`` (a uint64 numpy array or a sequence of ints).
         Bits past ``f`` must be 0."""
-        i = _args.c_int(i)
+        i = _args.key(i)
         if i < 0:
             raise IndexError("Item index can not be negative")
         count = _args.n_words(self._f)
         packed = _args.words(words, count)
         with self._lock.exclusive:
             call(lib.ann_add_item_packed, self._live(), i, packed, count, errors=self._add_errors())
+            self._added.append(i)
 
     def set_seed(self, seed: int, /) -> None:
         """Seeds the next build: one seed gives the same index whatever ``n_jobs`` is.
@@ -258,7 +284,7 @@ class AnnoyIndex:
         file: the heap copy is freed and no more items can be added."""
         path, prefault = _args.path(fn), _args.byte_flag(prefault)
         with self._lock.exclusive:
-            call(lib.ann_save, self._live(), path, errors=_SAVE_ERRORS)
+            call(lib.ann_save, self._live(), path, errors=self._save_errors())
             handle = _native.call_new(lib.ann_load, path, prefault, errors=PATH_ERRORS)
             self._adopt_mapping(handle, path, "native", prefault)
         return True
@@ -267,8 +293,12 @@ class AnnoyIndex:
         """Writes the header-less form that Annoy 1.17.3 loads. The index itself is unchanged."""
         path = _args.path(fn)
         with self._lock.shared:
-            call(lib.ann_save_annoy, self._live(), path, errors=_SAVE_ERRORS)
+            call(lib.ann_save_annoy, self._live(), path, errors=self._save_errors())
         return True
+
+    def _save_errors(self) -> Errors:
+        """Annoy's "hasn't been built" message only where that is the reason."""
+        return _SAVE_ERRORS if self._state is _State.ADDING else _SAVE_BUILT_ERRORS
 
     def load(self, fn: PathLike, prefault: bool = False) -> bool:
         """Memory-maps ``fn``: an ann file (whose metric and dim must match this index) or a
@@ -314,6 +344,30 @@ class AnnoyIndex:
                 )
             self._adopt_mapping(handle, path, kind, prefault)
 
+    def load_shards(self, paths: Iterable[PathLike], prefault: bool = False) -> bool:
+        """Memory-maps several ann files as one read-only index (shards): every query form
+        searches all of them and merges the results exactly as one index holding every item
+        would. The files must share this index's metric and f, and no key may be in two of
+        them (checked: O(items)). Replaces whatever the index held; on failure the index is
+        left as it was. Adding, building and saving are then errors; ``unload`` empties it.
+
+        ValueError for no paths, shards that differ in metric or dimension, or a key in two
+        shards; OSError for a file that cannot be read, as for ``load``.
+        """
+        if isinstance(paths, (str, bytes, os.PathLike)):
+            raise TypeError("paths must be a list of paths (use load for one file)")
+        encoded = [_args.path(p) for p in paths]
+        prefault = _args.byte_flag(prefault)
+        pointers = (c_char_p * len(encoded))(*encoded)
+        with self._lock.exclusive:
+            self._live()
+            handle = _native.call_new(
+                lib.ann_open_shards, pointers, len(encoded), prefault, errors=_SHARD_ERRORS
+            )
+            self._check_loaded(handle, "the shards " + ", ".join(os.fsdecode(p) for p in encoded))
+            self._adopt_mapping(handle, None, "shards", prefault, shards=encoded)
+        return True
+
     def _check_loaded(self, handle: int, name: str) -> None:
         """Frees ``handle`` and raises unless the file it maps matches this index's metric and f."""
         dim, metric = c_uint32(), c_uint32()
@@ -336,7 +390,8 @@ class AnnoyIndex:
         """Releases the file mapping or memory; the index is left empty, ready for new items."""
         with self._lock.exclusive:
             call(lib.ann_unload, self._live())
-            self._state, self._path, self._kind = _State.ADDING, None, None
+            self._state, self._path, self._kind, self._shards = _State.ADDING, None, None, None
+            self._added = array.array("Q")
         return True
 
     def verify(self) -> bool:
@@ -361,10 +416,22 @@ class AnnoyIndex:
             raise IndexError("Item index larger than the largest item index")
         return i
 
+    def _n_stored(self, handle: int) -> int:
+        out = c_uint64()
+        call(lib.ann_get_n_stored, handle, byref(out))
+        return out.value
+
     def get_n_items(self) -> int:
-        """The number of item slots: the largest id added, plus 1."""
+        """The largest key added, plus 1 (0 when empty): Annoy's item count for keys added
+        densely from 0. ``get_n_stored`` counts the items."""
         with self._lock.shared:
             return self._n_items(self._live())
+
+    def get_n_stored(self) -> int:
+        """The number of items stored, each key counted once (over every shard of
+        ``load_shards``). Equal to ``get_n_items()`` for keys 0 to n - 1."""
+        with self._lock.shared:
+            return self._n_stored(self._live())
 
     def get_n_trees(self) -> int:
         """The number of trees (0 before ``build``)."""
@@ -375,7 +442,7 @@ class AnnoyIndex:
 
     def get_item_vector(self, i: int, /) -> List[float]:
         """Item ``i``'s vector (0.0/1.0 values for hamming). IndexError for an id never added."""
-        i = _args.c_int(i)
+        i = _args.key(i)
         out = (c_float * self._f)()
         with self._lock.shared:
             handle = self._live()
@@ -384,7 +451,7 @@ class AnnoyIndex:
 
     def get_item_bits(self, i: int, /) -> List[int]:
         """Hamming only: item ``i`` as ``ceil(f / 64)`` packed 64-bit words (see ``add_item_bits``)."""
-        i = _args.c_int(i)
+        i = _args.key(i)
         out = (c_uint64 * _args.n_words(self._f))()
         count = c_size_t()
         # For hamming, the only invalid argument left is a hole; otherwise it is the metric.
@@ -397,7 +464,7 @@ class AnnoyIndex:
 
     def get_distance(self, i: int, j: int, /) -> float:
         """The distance between items ``i`` and ``j``, as a query would report it."""
-        i, j = _args.c_int(i), _args.c_int(j)
+        i, j = _args.key(i), _args.key(j)
         out = c_float()
         with self._lock.shared:
             handle = self._live()
@@ -445,7 +512,7 @@ class AnnoyIndex:
         ``search_k`` candidates are inspected (-1: ``n * n_trees``); more is slower and better.
         An id never added is an IndexError.
         """
-        i, n, search_k = _args.c_int(i), _args.c_int(n), _args.c_int(search_k)
+        i, n, search_k = _args.key(i), _args.c_int(n), _args.c_int(search_k)
         include = _args.flag(include_distances)
         item = functools.partial(self._check_item, i=i)  # checked under the lock, with the handle
         return self._nns(lib.ann_get_nns_by_item, item, n, search_k, include, IndexError)
@@ -482,8 +549,10 @@ class AnnoyIndex:
         """Queries a batch of vectors (rows of a matrix) on ``n_threads`` threads (-1: all cores).
 
         With numpy: an int64 id array of shape ``(n_queries, min(n, n_items))``, -1 where a
-        query found fewer items, and a float32 distance array with NaN there. Without numpy:
-        a list of id lists (and of distance lists), each as long as its query's results.
+        query found fewer items, and a float32 distance array with NaN there. An index with
+        a key of 2**63 or more, which int64 cannot hold, gives uint64 ids instead, with
+        ``ann.NO_KEY`` (2**64 - 1) where a query found fewer items. Without numpy: a list of
+        id lists (and of distance lists), each as long as its query's results.
         """
         n = _args.bounded(n, "n", 0, _INT_MAX)
         search_k = _args.bounded(search_k, "search_k", -1, _INT_MAX)
@@ -491,9 +560,30 @@ class AnnoyIndex:
         include_distances = _args.flag(include_distances)
         np = _batch_numpy()
         matrix, n_queries = _args.matrix(vectors, self._f, np)
+
+        def run(handle: int, width: int, outputs: Tuple[Any, Any, Any]) -> None:
+            args = (handle, matrix, n_queries, width, search_k, n_threads, *outputs)
+            call(lib.ann_get_nns_batch, *args)
+
+        return self._batch(run, self._n_items, n, n_queries, include_distances, np, trim=False)
+
+    def _batch(
+        self,
+        run: Callable[[int, int, Tuple[Any, Any, Any]], None],
+        capacity: Callable[[int], int],
+        n: int,
+        n_queries: int,
+        include_distances: bool,
+        np: Any,
+        trim: bool,
+    ) -> Any:
+        """A batch query: ``run(handle, width, (ids, distances, counts))`` fills rows of
+        ``width = min(n, capacity(handle))`` slots; the results as ``get_nns_by_vectors``
+        returns them, cut to the longest row if ``trim``."""
         with self._lock.shared:
             handle = self._live()
-            width = min(n, self._n_items(handle))
+            width = min(n, capacity(handle))
+            wide_keys = self._n_items(handle) > _INT64_KEYS_BELOW
             if np is not None:
                 ids = np.empty((n_queries, width), dtype=np.uint64)
                 distances = np.empty((n_queries, width), dtype=np.float32) if include_distances else None
@@ -508,14 +598,133 @@ class AnnoyIndex:
                 distances = (c_float * (n_queries * width))() if include_distances else None
                 counts = (c_size_t * n_queries)()
                 pointers = (ids, distances, counts)
-            call(lib.ann_get_nns_batch, handle, matrix, n_queries, width, search_k, n_threads, *pointers)
+            run(handle, width, pointers)
         if np is not None:
-            ids = ids.view(np.int64)  # the C marker UINT64_MAX reads as -1
+            if trim:
+                used = int(counts.max()) if n_queries else width
+                ids = ids[:, :used]
+                distances = distances[:, :used] if distances is not None else None
+            if not wide_keys:
+                ids = ids.view(np.int64)  # the C marker UINT64_MAX reads as -1
             return (ids, distances) if include_distances else ids
         id_rows = [ids[q * width : q * width + counts[q]] for q in range(n_queries)]
         if not include_distances:
             return id_rows
         return id_rows, [distances[q * width : q * width + counts[q]] for q in range(n_queries)]  # type: ignore[index]
+
+    # -- filtered searches -------------------------------------------------------------
+
+    def _search(
+        self,
+        func: Callable[..., int],
+        query_arg: Callable[[int], Any],
+        n: int,
+        options: Optional[SearchOptions],
+        include_distances: bool,
+        invalid_argument: Type[BaseException],
+    ) -> NnsResult:
+        """One search through ``func(handle, query, n, options, ids, distances, count)``."""
+        count = c_size_t()
+        with self._lock.shared:
+            handle = self._live()
+            query = query_arg(handle)
+            width = min(n, self._n_stored(handle))  # never more results than items
+            ids = (c_uint64 * width)()
+            distances = (c_float * width)() if include_distances else None
+
+            def run(options_handle: Optional[int]) -> int:
+                return func(handle, query, width, options_handle, ids, distances, byref(count))
+
+            call_with(options, False, run, Errors(invalid_argument))
+        found = count.value
+        if include_distances:
+            return ids[:found], distances[:found]  # type: ignore[index]
+        return ids[:found]
+
+    def search(
+        self,
+        vector: Vector,
+        n: int,
+        options: Optional[SearchOptions] = None,
+        *,
+        search_k: Optional[int] = None,
+        allow: Optional[Iterable[int]] = None,
+        deny: Optional[Iterable[int]] = None,
+        filter: Optional[Predicate] = None,
+        include_distances: bool = False,
+    ) -> NnsResult:
+        """The ``n`` items nearest to ``vector`` that the filter accepts, nearest first;
+        ``(ids, distances)`` if ``include_distances``.
+
+        Unlike ``get_nns_by_vector``, it returns exactly ``min(n, items accepted)`` results,
+        however selective the filter. Search with ``options`` (a :class:`SearchOptions`, for
+        reuse) or with the same settings as keywords for this call only, not both: only
+        accepted candidates count toward ``search_k`` (-1: ``n * n_trees``); ``allow`` and
+        ``deny`` are lists of keys; ``filter`` a callable ``filter(key) -> bool``, whose
+        exception, if it raises one, this call raises.
+        """
+        n = _args.count(n, "n")
+        values = _args.vector(vector, self._f)
+        include = bool(include_distances)
+        with Resolved(options, search_k, allow, deny, filter) as resolved:
+            return self._search(
+                lib.ann_search, lambda handle: values, n, resolved.options, include, ValueError
+            )
+
+    def search_by_item(
+        self,
+        i: int,
+        n: int,
+        options: Optional[SearchOptions] = None,
+        *,
+        search_k: Optional[int] = None,
+        allow: Optional[Iterable[int]] = None,
+        deny: Optional[Iterable[int]] = None,
+        filter: Optional[Predicate] = None,
+        include_distances: bool = False,
+    ) -> NnsResult:
+        """``search`` with item ``i``'s vector as the query (``i`` itself is among the
+        results if the filter accepts it). A key never added is an IndexError."""
+        i, n = _args.key(i), _args.count(n, "n")
+        item = functools.partial(self._check_item, i=i)
+        include = bool(include_distances)
+        with Resolved(options, search_k, allow, deny, filter) as resolved:
+            return self._search(lib.ann_search_by_item, item, n, resolved.options, include, IndexError)
+
+    def search_batch(
+        self,
+        vectors: Any,
+        n: int,
+        options: Optional[SearchOptions] = None,
+        *,
+        search_k: Optional[int] = None,
+        allow: Optional[Iterable[int]] = None,
+        deny: Optional[Iterable[int]] = None,
+        filter: Optional[Predicate] = None,
+        n_threads: int = -1,
+        include_distances: bool = False,
+    ) -> Any:
+        """``search`` for each row of ``vectors``, on ``n_threads`` threads (-1: all cores),
+        returned as ``get_nns_by_vectors`` returns its results: with numpy, arrays of shape
+        ``(n_queries, min(n, items accepted))`` (int64 ids, or uint64 for an index with keys
+        of 2**63 or more); without numpy, lists. ``filter`` is called from libann's threads,
+        taking the GIL for each call.
+        """
+        n = _args.count(n, "n")
+        n_threads = _args.c_int(n_threads)
+        include_distances = bool(include_distances)
+        np = _batch_numpy()
+        matrix, n_queries = _args.matrix(vectors, self._f, np)
+        with Resolved(options, search_k, allow, deny, filter) as resolved:
+
+            def run(handle: int, width: int, outputs: Tuple[Any, Any, Any]) -> None:
+                def batch(options_handle: Optional[int]) -> int:
+                    args = (handle, matrix, n_queries, width, options_handle, n_threads, *outputs)
+                    return lib.ann_search_batch(*args)
+
+                call_with(resolved.options, True, batch, Errors())
+
+            return self._batch(run, self._n_stored, n, n_queries, include_distances, np, trim=True)
 
     # -- pickling ----------------------------------------------------------------------
 
@@ -525,12 +734,14 @@ class AnnoyIndex:
         with self._lock.shared:
             handle = self._live()
             state = {"f": self._f, "metric": self._metric, "verbose": self._verbose}
-            if self._state is _State.MAPPED and self._path is not None:
+            if self._state is _State.MAPPED and self._shards is not None:
+                state.update(form="shards", paths=self._shards, prefault=self._prefault)
+            elif self._state is _State.MAPPED and self._path is not None:
                 state.update(form="file", path=self._path, kind=self._kind, prefault=self._prefault)
             elif self._state is not _State.ADDING:
                 state.update(form="bytes", data=_pickling.file_bytes(handle))
             else:
-                state.update(form="items", **_pickling.items(handle, self._f, self._n_items(handle)))
+                state.update(form="items", **_pickling.items(handle, self._f, self._added))
         return _pickling.restore, (type(self), state)
 
 

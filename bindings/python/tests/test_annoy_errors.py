@@ -106,6 +106,13 @@ def numbers():
 # Values that are not what an argument needs, per kind of argument.
 NOT_INTS = {"None": None, "str": "1", "float": 1.0, "object": object()}
 TOO_BIG = {"2**31": 2**31, "-2**31-1": -(2**31) - 1, "2**63": 2**63, "2**64": 2**64, "2**70": 2**70}
+# Ids are 64-bit keys in ann: of the ints too big for Annoy's C int, these are valid keys...
+NOW_KEYS = {"2**31": 2**31, "2**63": 2**63}
+# ... and these are not: Annoy's OverflowError, with its message.
+NOT_KEYS = {label: value for label, value in TOO_BIG.items() if label not in NOW_KEYS}
+KEYS_WHY = "ids are 64-bit keys from 0 to 2**64 - 2; Annoy takes a C int"
+# 2**64 - 1 is reserved ("no key"): OverflowError like Annoy's, with ann's own message.
+RESERVED = 2**64 - 1
 NOT_VECTORS = {
     "None": lambda: None,
     "float": lambda: 1.0,
@@ -201,8 +208,31 @@ case(
 
 for label, value in NOT_INTS.items():
     case(f"add_item(i={label})", Same(), lambda m, t, v=value: index(m, False).add_item(v, [1, 2, 3]))
-for label, value in TOO_BIG.items():
+for label, value in NOT_KEYS.items():
     case(f"add_item(i={label})", Same(), lambda m, t, v=value: index(m, False).add_item(v, [1, 2, 3]))
+for label, value in NOW_KEYS.items():
+    case(
+        f"add_item(i={label})",
+        Differs(None, OverflowError, KEYS_WHY),
+        lambda m, t, v=value: index(m, False).add_item(v, [1, 2, 3]),
+    )
+case(
+    "add_item(i=2**64 - 1)",
+    Same(TYPE_ONLY),
+    lambda m, t: index(m, False).add_item(RESERVED, [1, 2, 3]),
+)
+case(
+    "add_item(i=2**40), then read it back and query by it",
+    Differs(None, OverflowError, KEYS_WHY),
+    lambda m, t: (
+        lambda x: (
+            x.add_item(2**40, [9, 9, 9]),
+            x.build(2),
+            x.get_item_vector(2**40),
+            x.get_nns_by_item(2**40, 1),
+        )
+    )(index(m, False)),
+)
 case("add_item(i=-1)", Same(), lambda m, t: index(m, False).add_item(-1, [1, 2, 3]))
 case(
     "add_item(i=-1) checks the id before the vector", Same(), lambda m, t: index(m, False).add_item(-1, None)
@@ -231,7 +261,7 @@ case(
 )
 case(
     "add_item(i=2**31 - 1)",
-    Differs(ValueError, CRASHES, "ids go up to 2**31 - 2; Annoy segfaults allocating 2**31 items"),
+    Differs(None, CRASHES, "ids are 64-bit keys; Annoy segfaults allocating 2**31 items"),
     lambda m, t: index(m, False).add_item(2**31 - 1, [1, 2, 3]),
 )
 for label, value in {
@@ -316,12 +346,19 @@ def by_vector(m: Any, **changes: Any) -> Any:
 
 
 for argument in ("i", "n", "search_k", "include_distances"):
-    for label, value in {**NOT_INTS, **TOO_BIG}.items():
+    for label, value in {**NOT_INTS, **(NOT_KEYS if argument == "i" else TOO_BIG)}.items():
         case(
             f"get_nns_by_item({argument}={label})",
             Same(),
             lambda m, t, a=argument, v=value: by_item(m, **{a: v}),
         )
+for label, value in NOW_KEYS.items():
+    case(
+        f"get_nns_by_item(i={label})",
+        Differs(IndexError, OverflowError, f"{KEYS_WHY}: past the largest key, as for other ids"),
+        lambda m, t, v=value: by_item(m, i=v),
+    )
+case("get_nns_by_item(i=2**64 - 1)", Same(TYPE_ONLY), lambda m, t: by_item(m, i=RESERVED))
 for argument in ("n", "search_k", "include_distances"):
     for label, value in {**NOT_INTS, **TOO_BIG}.items():
         case(
@@ -390,10 +427,17 @@ for label, value in {"NaN": float("nan"), "inf": float("inf")}.items():
 
 # -- reading items ------------------------------------------------------------------------
 
-for label, value in {**NOT_INTS, **TOO_BIG, "-1": -1, "past the end": 5}.items():
+for label, value in {**NOT_INTS, **NOT_KEYS, "-1": -1, "past the end": 5}.items():
     case(f"get_item_vector(i={label})", Same(), lambda m, t, v=value: index(m).get_item_vector(v))
     case(f"get_distance(i={label})", Same(), lambda m, t, v=value: index(m).get_distance(v, 0))
     case(f"get_distance(j={label})", Same(), lambda m, t, v=value: index(m).get_distance(0, v))
+for label, value in NOW_KEYS.items():
+    past = Differs(IndexError, OverflowError, f"{KEYS_WHY}: past the largest key, as for other ids")
+    case(f"get_item_vector(i={label})", past, lambda m, t, v=value: index(m).get_item_vector(v))
+    case(f"get_distance(i={label})", past, lambda m, t, v=value: index(m).get_distance(v, 0))
+    case(f"get_distance(j={label})", past, lambda m, t, v=value: index(m).get_distance(0, v))
+case("get_item_vector(i=2**64 - 1)", Same(TYPE_ONLY), lambda m, t: index(m).get_item_vector(RESERVED))
+case("get_distance(i=2**64 - 1)", Same(TYPE_ONLY), lambda m, t: index(m).get_distance(RESERVED, 0))
 case("get_item_vector by keyword", Same(TYPE_ONLY), lambda m, t: index(m).get_item_vector(i=0))
 case(
     "get_item_vector on an empty index", Same(), lambda m, t: m.AnnoyIndex(3, "euclidean").get_item_vector(0)

@@ -228,12 +228,14 @@ def test_ids_past_the_end_are_index_errors(small):
             call()
 
 
-def test_an_id_too_large_to_add_carries_the_library_message():
+def test_keys_past_uint64_or_reserved_are_overflow_errors():
     index = AnnoyIndex(2, "angular")
-    with pytest.raises(ValueError, match="ann_add_item: id 2147483647 is too large"):
-        index.add_item(2**31 - 1, [1, 0])
-    with pytest.raises(ValueError):
+    index.add_item(2**31 - 1, [1, 0])  # any 64-bit key but 2**64 - 1
+    with pytest.raises(ann.IntegerOverflow, match=r"2\*\*64 - 1 is reserved"):
+        index.add_item(2**64 - 1, [1, 0])
+    with pytest.raises(OverflowError, match="^Python int too large to convert to C long$"):
         index.add_item(2**64, [1, 0])
+    assert index.get_n_stored() == 1
 
 
 def test_holes_are_skipped_and_are_index_errors():

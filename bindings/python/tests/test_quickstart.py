@@ -1,4 +1,5 @@
-"""The README's quickstart is examples/quickstart.py, verbatim, and it runs."""
+"""The README's examples are examples/quickstart.py and examples/search.py, verbatim, and
+they run."""
 
 import ast
 import os
@@ -11,25 +12,44 @@ import ann
 
 HERE = Path(__file__).resolve().parents[1]
 EXAMPLE = HERE / "examples" / "quickstart.py"
+SEARCH_EXAMPLE = HERE / "examples" / "search.py"
 
 
-def test_the_readme_shows_the_quickstart_file_verbatim():
+def readme_block(heading: str) -> str:
     readme = (HERE / "README.md").read_text()
-    section = readme.split("## Quickstart", 1)[1]
+    section = readme.split(f"## {heading}\n", 1)[1]
     block = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL)
-    assert block is not None, "README.md has no python block under ## Quickstart"
-    assert block.group(1) == EXAMPLE.read_text()
+    assert block is not None, f"README.md has no python block under ## {heading}"
+    return block.group(1)
 
 
-def test_the_quickstart_runs(tmp_path):
+def run_example(path: Path, cwd: Path) -> str:
     env = {**os.environ, "ANN_LIB": str(ann.library_path)}
     package_root = str(Path(ann.__file__).resolve().parents[1])  # the ann under test, wherever it is
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     result = subprocess.run(
-        [sys.executable, str(EXAMPLE)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        [sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    first, last = result.stdout.splitlines()
+    return result.stdout
+
+
+def test_the_readme_shows_the_example_files_verbatim():
+    assert readme_block("Quickstart") == EXAMPLE.read_text()
+    assert readme_block("Keys, filtered search and shards") == SEARCH_EXAMPLE.read_text()
+
+
+def test_the_search_example_runs(tmp_path):
+    assert run_example(SEARCH_EXAMPLE, tmp_path).splitlines() == [
+        "1000 20",
+        "['doc-1', 'doc-999']",
+        "['doc-77', 'doc-7', 'doc-147']",
+        "(2, 3)",
+    ]
+
+
+def test_the_quickstart_runs(tmp_path):
+    first, last = run_example(EXAMPLE, tmp_path).splitlines()
     assert first.startswith("[0, ") and len(ast.literal_eval(first)) == 10  # item 0 is its own nearest
     assert last == "([0, 1], [0.0, 2.0])"
     assert (tmp_path / "vectors.ann").is_file()
