@@ -48,6 +48,19 @@
 #define ANN_ABI_VERSION 1
 
 /**
+ * `ann_writer_options_set_durability`: a write returns once it is in the log and the log is
+ * synced (concurrent writes share one sync). Survives a process crash and a power loss.
+ */
+#define ANN_DURABILITY_SYNC 0
+
+/**
+ * `ann_writer_options_set_durability`: a write returns once it is in the log; the log is
+ * synced every `flush_ms` milliseconds. Survives a process crash; a power loss can lose the
+ * writes of the last `flush_ms`.
+ */
+#define ANN_DURABILITY_TIMER 1
+
+/**
  * The largest key the direct layout holds: node references are i32 in Annoy's layout.
  */
 #define MAX_DIRECT_KEY ((uint64_t)INT32_MAX - 1)
@@ -68,6 +81,18 @@ typedef struct ann_index ann_index;
  * of concurrent searches.
  */
 typedef struct ann_search_options ann_search_options;
+
+/**
+ * The one writer of a live index directory: made by `ann_writer_open`, released by
+ * `ann_writer_free`. Its functions may be called from several threads at once.
+ */
+typedef struct ann_writer ann_writer;
+
+/**
+ * Options for `ann_writer_open`: made by `ann_writer_options_new`, released by
+ * `ann_writer_options_free`.
+ */
+typedef struct ann_writer_options ann_writer_options;
 
 /**
  * The outcome of a call, as a fixed-width integer.
@@ -495,6 +520,155 @@ ann_status ann_load_annoy(const char *path,
  */
 ann_status ann_save_annoy(const ann_index *index,
                           const char *path);
+
+/**
+ * Creates writer options for vectors of `dim` values and `metric`, with the defaults:
+ * `ANN_DURABILITY_SYNC`, a timer of 100 ms, 50 trees per compacted segment.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER` (out); `ANN_STATUS_INVALID_ARGUMENT` (dim, metric).
+ */
+ann_status ann_writer_options_new(uint32_t dim,
+                                  ann_metric metric,
+                                  ann_writer_options **out);
+
+/**
+ * Releases writer options (NULL: no-op). Writers opened with them are unaffected.
+ */
+void ann_writer_options_free(ann_writer_options *options);
+
+/**
+ * Sets when a write counts as done: `ANN_DURABILITY_SYNC` or `ANN_DURABILITY_TIMER`.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` for another value.
+ */
+ann_status ann_writer_options_set_durability(ann_writer_options *options,
+                                             uint32_t durability);
+
+/**
+ * Timer durability: milliseconds between log syncs (1 to 60000).
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` out of range.
+ */
+ann_status ann_writer_options_set_flush_ms(ann_writer_options *options,
+                                           uint32_t flush_ms);
+
+/**
+ * Trees of the segments compaction builds (at least 1; -1: Annoy's automatic count).
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` for 0 or below -1.
+ */
+ann_status ann_writer_options_set_n_trees(ann_writer_options *options,
+                                          int32_t n_trees);
+
+/**
+ * Opens the live index directory `dir` for writing, creating it (and its parents) when
+ * missing. An existing directory must hold vectors of the options' dim and metric. Opening
+ * replays the log: every acknowledged write is back, and a torn last record (a crash mid-
+ * write) is cut. One writer per directory: a second one, in any process, gets
+ * `ANN_STATUS_INVALID_STATE` until the first is freed.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` (dim or metric differ);
+ * `ANN_STATUS_INVALID_STATE` (another writer); `ANN_STATUS_IO`; `ANN_STATUS_CORRUPT_FILE` (a
+ * damaged manifest, segment or log).
+ */
+ann_status ann_writer_open(const char *dir,
+                           const ann_writer_options *options,
+                           ann_writer **out);
+
+/**
+ * Syncs the log, releases the directory's lock and frees the writer (NULL: no-op). Read
+ * handles from `ann_writer_index` stay usable (and stop changing).
+ */
+void ann_writer_free(ann_writer *writer);
+
+/**
+ * Adds or replaces the item `key` (any value but `UINT64_MAX`) with `dim` floats from
+ * `vector`. Returns once the write is logged (and, with `ANN_DURABILITY_SYNC`, synced); it is
+ * visible to the writer's read handles at once, and to readers after `ann_refresh`.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` (the reserved key, NaN or
+ * infinite values); `ANN_STATUS_IO` (the log could not be written or synced: nothing changed).
+ */
+ann_status ann_upsert(ann_writer *writer,
+                      uint64_t key,
+                      const float *vector);
+
+/**
+ * As `ann_upsert` for `n` keys and `n * dim` floats (row `i` for `keys[i]`), logged as one
+ * record: after a crash, all of them are there or none.
+ */
+ann_status ann_upsert_batch(ann_writer *writer,
+                            const uint64_t *keys,
+                            const float *vectors,
+                            size_t n);
+
+/**
+ * Deletes the item `key`; `*out_existed` (which may be NULL) says whether it was there.
+ * Deleting a key that is not there is not an error. Durable as `ann_upsert`.
+ */
+ann_status ann_delete(ann_writer *writer,
+                      uint64_t key,
+                      bool *out_existed);
+
+/**
+ * Deletes `n` keys as one record; `*out_deleted` (which may be NULL) receives how many were
+ * there.
+ */
+ann_status ann_delete_batch(ann_writer *writer,
+                            const uint64_t *keys,
+                            size_t n,
+                            size_t *out_deleted);
+
+/**
+ * Syncs the log now: every write made so far is on disk when it returns (useful with
+ * `ANN_DURABILITY_TIMER`).
+ */
+ann_status ann_sync(ann_writer *writer);
+
+/**
+ * Folds every live item into one new segment, built on `n_threads` threads (-1: all cores),
+ * then switches the directory to it and removes the old files (readers that map them keep
+ * them until they refresh). It runs on the calling thread: call it from a thread of your
+ * choosing; writes and queries on other threads go on meanwhile. On failure (a full disk,
+ * say) the directory keeps its current state, and the message says why.
+ */
+ann_status ann_compact(ann_writer *writer,
+                       int32_t n_threads);
+
+/**
+ * A read-only index handle on the writer's live index that sees every write as soon as the
+ * write call returns. Owned by the caller (`ann_free`); it may outlive the writer.
+ */
+ann_status ann_writer_index(ann_writer *writer,
+                            ann_index **out);
+
+/**
+ * Opens `path` read-only: an index file (as `ann_load`), or a live index directory, read
+ * without a lock: it sees every write acknowledged before the open, and later ones after
+ * `ann_refresh`.
+ *
+ * Errors: as `ann_load`; `ANN_STATUS_IO` for a directory with no MANIFEST.
+ */
+ann_status ann_open(const char *path,
+                    bool prefault,
+                    ann_index **out);
+
+/**
+ * Brings a reader of a live directory up to date: the writes logged since, or the new
+ * generation after a compaction. `*out_changed` (which may be NULL) says whether anything
+ * changed. Queries running on other threads finish on the state they started with. For
+ * other indexes (files, writer handles, shards) it changes nothing.
+ */
+ann_status ann_refresh(ann_index *index,
+                       bool *out_changed);
+
+/**
+ * Writes every item of `index` into one new immutable index file at `path`, atomically: the
+ * live items of a live index (compacted: a fresh build with its settings), every shard's
+ * items, or a plain index as it is.
+ */
+ann_status ann_export(const ann_index *index,
+                      const char *path);
 
 /**
  * Creates search options with the defaults: `search_k` -1 (`n * n_trees`), no filter.

@@ -136,6 +136,28 @@ impl Layout {
     pub fn set_dot_factor(&self, node: &mut [u8], v: f32) {
         node[12..16].copy_from_slice(&v.to_le_bytes());
     }
+
+    /// Makes `node` the item node of `vector` (`dim` checked, finite values): the vector (for
+    /// hamming, packed bits: a value above 0.5 is 1), and angular's cached squared norm.
+    pub fn fill_item(&self, node: &mut [u8], vector: &[f32]) {
+        node.fill(0);
+        self.set_n_descendants(node, 1);
+        match self.metric {
+            Metric::Hamming => {
+                let bits = self.bits_mut(node);
+                for (j, _) in vector.iter().enumerate().filter(|(_, &x)| x > 0.5) {
+                    bits[j / 8] |= 1 << (j % 8);
+                }
+            }
+            metric => {
+                self.vector_mut(node).copy_from_slice(vector);
+                if metric == Metric::Angular {
+                    let norm = (crate::kernels::kernels().dot)(vector, vector);
+                    self.set_norm_sq(node, norm);
+                }
+            }
+        }
+    }
 }
 
 fn read_i32(node: &[u8], at: usize) -> i32 {

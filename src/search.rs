@@ -27,7 +27,7 @@ use crate::rank;
 use crate::split::hamming_bit_is_set;
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 
 /// What a search is asked for.
 pub(crate) struct Request<'a> {
@@ -39,6 +39,23 @@ pub(crate) struct Request<'a> {
     /// Return exactly `min(n, accepted items)` results, walking past `search_k` if needed
     /// (the `ann_search` family); otherwise what `search_k` candidates give (Annoy's calls).
     pub complete: bool,
+    /// Keys this index must not return whatever the filter says: in a live index, the copies
+    /// that newer writes replaced or deleted.
+    pub hidden: Option<&'a HashSet<u64>>,
+}
+
+impl Request<'_> {
+    /// True when some key may be refused.
+    fn filters(&self) -> bool {
+        self.filter.is_some_and(SearchOptions::filters)
+            || self.hidden.is_some_and(|h| !h.is_empty())
+    }
+
+    /// Whether the search may return `key`.
+    #[inline]
+    pub fn accepts(&self, key: u64) -> bool {
+        self.filter.is_none_or(|f| f.accepts(key)) && !self.hidden.is_some_and(|h| h.contains(&key))
+    }
 }
 
 /// Which side of a split node the query lies on, and how far.
@@ -212,11 +229,12 @@ impl Forest<'_> {
             return Ok(());
         }
         let search_k = request.search_k.unwrap_or(n.saturating_mul(self.n_trees));
-        let filter = request.filter.filter(|f| f.filters());
-        let accepts = |slot: i32| filter.is_none_or(|f| f.accepts(self.key_of(slot as usize)));
+        let filtering = request.filters();
+        let accepts = |slot: i32| !filtering || request.accepts(self.key_of(slot as usize));
         s.begin(self.n_items);
 
-        let short_allow_list = filter
+        let short_allow_list = request
+            .filter
             .and_then(|f| f.allow.as_ref())
             .filter(|allow| allow.len() <= search_k.max(n));
         if let Some(allow) = short_allow_list {
@@ -265,7 +283,7 @@ impl Forest<'_> {
                 node: root as i32,
             });
         }
-        let filtering = request.filter.is_some_and(SearchOptions::filters);
+        let filtering = request.filters();
         // Accepted ids collected, duplicates included: Annoy's measure of search effort.
         let mut collected = 0usize;
         // Every id a leaf gave, refused ones too: the cost that decides when to scan instead.

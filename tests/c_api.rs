@@ -206,6 +206,11 @@ fn keys_filters_and_shards_from_c() {
 }
 
 #[test]
+fn live_index_writer_and_reader_process_from_c() {
+    assert_eq!(c_test("live"), "live ok\n");
+}
+
+#[test]
 fn eight_threads_query_one_loaded_index() {
     assert!(c_test("threads").starts_with("threads ok"));
 }

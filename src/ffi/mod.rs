@@ -15,6 +15,7 @@ mod args;
 mod files;
 mod info;
 mod lifecycle;
+mod live;
 mod options;
 mod query;
 mod status;
@@ -24,6 +25,7 @@ pub use args::ann_index;
 pub use files::*;
 pub use info::*;
 pub use lifecycle::*;
+pub use live::*;
 pub use options::*;
 pub use query::*;
 pub use status::{

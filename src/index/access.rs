@@ -23,6 +23,10 @@ impl Index {
                 out.len()
             )));
         }
+        if let Some(live) = self.live() {
+            out.copy_from_slice(&self.live_vector(live, key)?);
+            return Ok(());
+        }
         let node = self.item_node(key)?;
         match self.layout.metric {
             Metric::Hamming => unpack_bits(self.layout.words_u64(node), out),
@@ -38,11 +42,19 @@ impl Index {
                 "packed bits exist only for the hamming metric",
             ));
         }
+        if let Some(live) = self.live() {
+            let mut words = vec![0u64; self.layout.words];
+            pack_bits(&self.live_vector(live, key)?, &mut words);
+            return Ok(words);
+        }
         Ok(self.layout.words_u64(self.item_node(key)?).to_vec())
     }
 
     /// Distance between items `i` and `j`, as a query would report it.
     pub fn get_distance(&self, i: u64, j: u64) -> Result<f32> {
+        if let Some(live) = self.live() {
+            return self.live_distance(live, i, j);
+        }
         let (a, b) = (self.item_node(i)?, self.item_node(j)?);
         let layout = &self.layout;
         let k = crate::kernels::kernels();

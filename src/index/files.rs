@@ -123,6 +123,7 @@ impl Index {
             stored: OnceLock::new(),
             header: None,
             shards: Vec::new(),
+            live: None,
         };
         index.map_sections(&header);
         index.header = Some(header);
@@ -174,6 +175,7 @@ impl Index {
             keys: KeyMap::Direct,
             stored: OnceLock::new(),
             shards: Vec::new(),
+            live: None,
         })
     }
 
@@ -205,6 +207,9 @@ impl Index {
         if let Some(shards) = self.shards() {
             return shards.iter().try_for_each(Index::verify);
         }
+        if let Some(live) = self.live() {
+            return self.verify_live(live);
+        }
         if let Some(h) = &self.header {
             if h.flags & FLAG_BODY_CHECKSUM != 0
                 && format::body_checksum(self.storage.bytes()) != h.body_checksum
@@ -227,7 +232,12 @@ impl Index {
     fn check_not_sharded(&self, what: &str) -> Result<()> {
         if self.shards().is_some() {
             return Err(Error::invalid_state(format!(
-                "cannot {what} a sharded index: it is several read-only files searched as one; save each shard's index when you build it"
+                "cannot {what} a sharded index: it is several read-only files searched as one; export writes them as one file"
+            )));
+        }
+        if self.live().is_some() {
+            return Err(Error::invalid_state(format!(
+                "cannot {what} a live index: it is a directory its writer keeps; export writes its items as one file"
             )));
         }
         Ok(())

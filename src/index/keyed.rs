@@ -12,6 +12,9 @@ impl Index {
     /// One more than the largest key stored (0 when empty): for keys added densely from 0,
     /// Annoy's `n_items`, ids never added included.
     pub fn n_items(&self) -> u64 {
+        if let Some(live) = self.live() {
+            return self.live_counts(live).1;
+        }
         if let Some(shards) = self.shards() {
             return shards.iter().map(Index::n_items).max().unwrap_or(0);
         }
@@ -27,6 +30,9 @@ impl Index {
 
     /// The number of items stored (keys added, each counted once).
     pub fn n_stored(&self) -> u64 {
+        if let Some(live) = self.live() {
+            return self.live_counts(live).0;
+        }
         if let Some(shards) = self.shards() {
             return shards.iter().map(Index::n_stored).sum();
         }
@@ -39,9 +45,38 @@ impl Index {
         }) as u64
     }
 
+    /// Every key stored, ascending (in a sharded index, those of every shard).
+    pub fn stored_keys(&self) -> Vec<u64> {
+        if let Some(shards) = self.shards() {
+            let mut all: Vec<u64> = shards.iter().flat_map(Index::stored_keys).collect();
+            all.sort_unstable();
+            return all;
+        }
+        match (&self.keys, self.sorted_keys()) {
+            (KeyMap::Compact { keys, .. }, _) => {
+                let mut keys = keys.clone();
+                keys.sort_unstable();
+                keys
+            }
+            (_, Some(sorted)) => sorted.to_vec(),
+            _ => {
+                let nodes = self.forest().nodes;
+                (0..self.n_items)
+                    .filter(|&slot| self.layout.n_descendants(nodes.get(slot)) == 1)
+                    .map(|slot| slot as u64)
+                    .collect()
+            }
+        }
+    }
+
     /// The sorted keys of a sorted layout (`None` for the direct one).
     pub(super) fn sorted_keys(&self) -> Option<&[u64]> {
         keys::parse(self.keys_bytes()?, self.n_items).ok()
+    }
+
+    /// Whether an item with `key` is stored (in this index itself, not its shards).
+    pub(crate) fn contains_key(&self, key: u64) -> bool {
+        self.slot_of(key).is_ok()
     }
 
     /// The slot holding `key`, or an error naming the key when no such item was added.
@@ -227,6 +262,9 @@ impl Index {
             )),
             State::Mapped | State::Sharded => Err(Error::invalid_state(
                 "cannot add items to a loaded index: it is a read-only file mapping; build a new index instead",
+            )),
+            State::Live => Err(Error::invalid_state(
+                "cannot add items through a read handle of a live index: upsert through its writer",
             )),
         }
     }

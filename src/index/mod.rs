@@ -15,7 +15,6 @@ use crate::keys::KeyMap;
 use crate::metric::Metric;
 use crate::node::Layout;
 use crate::storage::{HeapNodes, Storage};
-use access::pack_bits;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -24,6 +23,7 @@ mod access;
 mod batch;
 mod files;
 mod keyed;
+mod live;
 mod query;
 mod sections;
 mod shards;
@@ -40,6 +40,7 @@ enum State {
     Built,
     Mapped,
     Sharded,
+    Live,
 }
 
 /// An approximate nearest-neighbour index: a forest of random-projection trees.
@@ -63,6 +64,8 @@ pub struct Index {
     stored: OnceLock<usize>,
     /// The indexes searched as one by a sharded index (empty otherwise).
     shards: Vec<Index>,
+    /// The state of a live index directory, for a live index.
+    live: Option<Box<crate::live::Live>>,
 }
 
 /// Where the compact-codes section of an index lives, if it has one.
@@ -101,6 +104,7 @@ impl Index {
             keys: KeyMap::Direct,
             stored: OnceLock::from(0),
             shards: Vec::new(),
+            live: None,
         })
     }
 
@@ -113,7 +117,10 @@ impl Index {
     }
 
     pub fn n_trees(&self) -> usize {
-        self.n_trees
+        match self.live() {
+            Some(live) => self.live_trees(live),
+            None => self.n_trees,
+        }
     }
 
     /// The seed the next build uses (or, for a loaded index, the one it was built with).
@@ -145,21 +152,13 @@ impl Index {
         self.seed = seed;
     }
 
-    /// Adds (or replaces) item `id`. `vector` has `dim` values; for hamming, values > 0.5 are 1.
-    pub fn add_item(&mut self, id: u64, vector: &[f32]) -> Result<()> {
+    /// Adds (or replaces) item `key` (any value but `u64::MAX`). `vector` has `dim` values; for
+    /// hamming, values > 0.5 are 1.
+    pub fn add_item(&mut self, key: u64, vector: &[f32]) -> Result<()> {
         self.check_vector(vector)?;
-        if self.layout.metric == Metric::Hamming {
-            let mut words = vec![0u64; self.layout.words];
-            pack_bits(vector, &mut words);
-            return self.add_item_bits(id, &words);
-        }
         let layout = self.layout;
-        let node = self.new_item_node(id)?;
-        layout.vector_mut(node).copy_from_slice(vector);
-        if layout.metric == Metric::Angular {
-            let norm = (crate::kernels::kernels().dot)(vector, vector);
-            layout.set_norm_sq(node, norm);
-        }
+        let node = self.new_item_node(key)?;
+        layout.fill_item(node, vector);
         Ok(())
     }
 
@@ -197,7 +196,7 @@ impl Index {
                     "the index is already built; call unbuild first to build it again",
                 ))
             }
-            State::Mapped | State::Sharded => {
+            State::Mapped | State::Sharded | State::Live => {
                 return Err(Error::invalid_state(
                     "cannot build a loaded index: it is a read-only file mapping",
                 ))
@@ -257,7 +256,7 @@ impl Index {
                 self.state = State::Adding;
                 Ok(())
             }
-            State::Mapped | State::Sharded => Err(Error::invalid_state(
+            State::Mapped | State::Sharded | State::Live => Err(Error::invalid_state(
                 "cannot unbuild a loaded index: it is a read-only file mapping",
             )),
         }

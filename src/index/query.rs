@@ -142,6 +142,7 @@ impl Index {
         let mut stack = [0u64; 32];
         let mut heap = Vec::new();
         let item;
+        let live_vector;
         let query = match arg {
             QueryArg::Vector(vector) => {
                 self.check_vector(vector)?;
@@ -162,19 +163,43 @@ impl Index {
                 self.check_bits(words)?;
                 Query::Bits(words)
             }
-            QueryArg::Item(key) => {
-                let (owner, slot) = self.locate(key)?;
-                item = owner.forest().nodes.get(slot);
-                match self.layout.metric {
-                    Metric::Hamming => Query::Bits(self.layout.words_u64(item)),
-                    metric => Query::floats(metric, self.layout.vector(item)),
+            QueryArg::Item(key) => match self.live() {
+                Some(live) => {
+                    live_vector = self.live_vector(live, key)?;
+                    match self.layout.metric {
+                        Metric::Hamming => {
+                            heap.resize(self.layout.words, 0);
+                            pack_bits(&live_vector, &mut heap);
+                            Query::Bits(&heap)
+                        }
+                        metric => Query::floats(metric, &live_vector),
+                    }
                 }
-            }
+                None => {
+                    let (owner, slot) = self.locate(key)?;
+                    item = owner.forest().nodes.get(slot);
+                    match self.layout.metric {
+                        Metric::Hamming => Query::Bits(self.layout.words_u64(item)),
+                        metric => Query::floats(metric, self.layout.vector(item)),
+                    }
+                }
+            },
         };
-        match self.shards() {
-            Some(shards) => self.search_shards(shards, &query, request, out),
-            None => self.forest().search(&query, request, out),
+        match (self.live(), self.shards()) {
+            (Some(live), _) => self.search_live(live, &query, request, out),
+            (None, Some(shards)) => self.search_shards(shards, &query, request, out),
+            (None, None) => self.forest().search(&query, request, out),
         }
+    }
+
+    /// Searches this index's own forest: one part of a live index.
+    pub(crate) fn search_part(
+        &self,
+        query: &Query,
+        request: &Request,
+        out: &mut Vec<Neighbor>,
+    ) -> Result<()> {
+        self.forest().search(query, request, out)
     }
 
     pub(super) fn forest(&self) -> Forest<'_> {
@@ -198,6 +223,7 @@ pub(super) fn annoy_request(n: usize, search_k: Option<usize>) -> Request<'stati
         search_k,
         filter: None,
         complete: false,
+        hidden: None,
     }
 }
 
@@ -208,5 +234,6 @@ pub(super) fn options_request(n: usize, options: &SearchOptions) -> Request<'_> 
         search_k: options.search_k,
         filter: Some(options),
         complete: true,
+        hidden: None,
     }
 }

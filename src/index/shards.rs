@@ -54,6 +54,7 @@ impl Index {
             keys: KeyMap::Direct,
             stored: OnceLock::new(),
             shards,
+            live: None,
         })
     }
 
@@ -91,15 +92,7 @@ impl Index {
 fn check_disjoint<P: AsRef<Path>>(shards: &[Index], paths: &[P]) -> Result<()> {
     let mut all: Vec<(u64, usize)> = Vec::new();
     for (i, shard) in shards.iter().enumerate() {
-        let forest = shard.forest();
-        match shard.sorted_keys() {
-            Some(keys) => all.extend(keys.iter().map(|&k| (k, i))),
-            None => all.extend(
-                (0..shard.n_items)
-                    .filter(|&slot| shard.layout.n_descendants(forest.nodes.get(slot)) == 1)
-                    .map(|slot| (slot as u64, i)),
-            ),
-        }
+        all.extend(shard.stored_keys().into_iter().map(|k| (k, i)));
     }
     all.sort_unstable();
     if let Some(w) = all.windows(2).find(|w| w[0].0 == w[1].0) {

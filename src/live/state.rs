@@ -1,0 +1,198 @@
+//! What a live index holds at one moment: immutable segments (mapped index files) with the
+//! keys hidden in each by later writes, and the delta of recent writes. At most one live copy
+//! of each key exists: an upsert hides the key's older copy and writes the new one into the
+//! delta; a delete hides or removes it.
+
+use super::delta::Delta;
+use super::log::Op;
+use crate::distance::{Neighbor, Query};
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::metric::Metric;
+use crate::node::Layout;
+use crate::search::Request;
+use std::collections::HashSet;
+
+/// A segment file and the keys in it that newer writes replaced or deleted.
+pub(crate) struct Segment {
+    pub index: Index,
+    pub dead: HashSet<u64>,
+}
+
+pub(crate) struct LiveState {
+    pub layout: Layout,
+    pub segments: Vec<Segment>,
+    pub delta: Delta,
+    /// The generation of the directory these segments belong to.
+    pub generation: u64,
+    /// The LSN the next record will have: one more than the last applied.
+    pub next_lsn: u64,
+    /// Trees and seed of the segments compaction builds (from the manifest).
+    pub n_trees: i32,
+    pub seed: u64,
+}
+
+impl LiveState {
+    pub fn new(
+        layout: Layout,
+        segments: Vec<Index>,
+        generation: u64,
+        next_lsn: u64,
+        n_trees: i32,
+        seed: u64,
+    ) -> LiveState {
+        LiveState {
+            layout,
+            segments: segments
+                .into_iter()
+                .map(|index| Segment {
+                    index,
+                    dead: HashSet::new(),
+                })
+                .collect(),
+            delta: Delta::new(layout, seed ^ generation.rotate_left(17)),
+            generation,
+            next_lsn,
+            n_trees,
+            seed,
+        }
+    }
+
+    /// Applies one logged operation. Returns how many keys a delete removed.
+    pub fn apply(&mut self, op: &Op) -> Result<usize> {
+        match op {
+            Op::Upsert { keys, vectors } => {
+                let dim = self.layout.dim;
+                for (key, vector) in keys.iter().zip(vectors.chunks_exact(dim)) {
+                    self.hide_in_segments(*key);
+                    self.delta.upsert(*key, vector)?;
+                }
+                Ok(0)
+            }
+            Op::Delete { keys } => Ok(keys
+                .iter()
+                .filter(|&&key| self.delta.delete(key) | self.hide_in_segments(key))
+                .count()),
+        }
+    }
+
+    /// Hides `key`'s copy in the segments; true when a live copy was there.
+    fn hide_in_segments(&mut self, key: u64) -> bool {
+        for segment in &mut self.segments {
+            if !segment.dead.contains(&key) && segment.index.contains_key(key) {
+                segment.dead.insert(key);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Live items.
+    pub fn n_live(&self) -> usize {
+        let in_segments: usize = self
+            .segments
+            .iter()
+            .map(|s| s.index.n_stored() as usize - s.dead.len())
+            .sum();
+        in_segments + self.delta.len()
+    }
+
+    /// The largest live key.
+    pub fn max_key(&self) -> Option<u64> {
+        let in_segments = self.segments.iter().filter_map(|s| {
+            s.index
+                .stored_keys()
+                .into_iter()
+                .rev()
+                .find(|k| !s.dead.contains(k))
+        });
+        in_segments.chain(self.delta.max_key()).max()
+    }
+
+    /// The vector of `key`'s live copy.
+    pub fn vector(&self, key: u64) -> Result<Vec<f32>> {
+        if let Some(v) = self.delta.vector(key) {
+            return Ok(v);
+        }
+        for segment in &self.segments {
+            if !segment.dead.contains(&key) {
+                if let Ok(v) = segment.index.get_item_vector(key) {
+                    return Ok(v);
+                }
+            }
+        }
+        Err(Error::invalid_argument(format!(
+            "item {key} does not exist: that key was never added, or was deleted"
+        )))
+    }
+
+    /// Every live item, as (key, vector), in ascending key order.
+    pub fn items(&self) -> Vec<(u64, Vec<f32>)> {
+        let mut items: Vec<(u64, Vec<f32>)> = self.delta.items().collect();
+        for segment in &self.segments {
+            for key in segment.index.stored_keys() {
+                if !segment.dead.contains(&key) {
+                    if let Ok(v) = segment.index.get_item_vector(key) {
+                        items.push((key, v));
+                    }
+                }
+            }
+        }
+        items.sort_unstable_by_key(|(k, _)| *k);
+        items
+    }
+
+    /// Searches every part (each segment, each delta forest, the flat delta) and keeps the
+    /// best `n` of their answers, as one index would order them. Each part gets a share of
+    /// `search_k` in proportion to its live items; a complete request stays complete, since
+    /// every part returns `min(n, its accepted items)`.
+    pub fn search(&self, query: &Query, request: &Request, out: &mut Vec<Neighbor>) -> Result<()> {
+        let start = out.len();
+        let total = self.n_live().max(1);
+        let share = |live: usize| {
+            request
+                .search_k
+                .map(|k| (k.saturating_mul(live) / total).max(request.n))
+        };
+        let forests = self
+            .segments
+            .iter()
+            .map(|s| {
+                (
+                    &s.index,
+                    &s.dead,
+                    s.index.n_stored() as usize - s.dead.len(),
+                )
+            })
+            .chain(
+                self.delta
+                    .forests
+                    .iter()
+                    .map(|f| (&f.index, &f.dead, f.live())),
+            );
+        for (index, dead, live) in forests {
+            if live == 0 {
+                continue;
+            }
+            let part = Request {
+                n: request.n,
+                search_k: share(live),
+                filter: request.filter,
+                complete: request.complete,
+                hidden: Some(dead),
+            };
+            index.search_part(query, &part, out)?;
+        }
+        self.delta.scan(query, request, out);
+        let metric = self.layout.metric;
+        out[start..].sort_unstable_by(|a, b| {
+            let (x, y) = match metric {
+                Metric::Dot => (-a.distance, -b.distance),
+                _ => (a.distance, b.distance),
+            };
+            x.total_cmp(&y).then(a.id.cmp(&b.id))
+        });
+        out.truncate(start + request.n.min(out.len() - start));
+        Ok(())
+    }
+}

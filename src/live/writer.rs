@@ -1,0 +1,580 @@
+//! The one writer of a live index directory: upserts and deletes, logged before they are
+//! acknowledged, group commit, the timer mode, compaction, and recovery on open.
+
+use super::log::{self, LogHeader, Op};
+use super::manifest::{self, Manifest};
+use super::state::LiveState;
+use super::{load_generation, Live};
+use crate::error::{Error, Result};
+use crate::index::{Index, DEFAULT_SEED};
+use crate::keys;
+use crate::metric::Metric;
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// When a write counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The call returns after the write is in the log and the log is synced to the disk
+    /// (concurrent calls share one sync). Survives a process crash and a power loss.
+    Sync,
+    /// The call returns after the write is in the log; a background thread syncs the log every
+    /// `flush_ms`. Survives a process crash; a power loss can lose the last `flush_ms`.
+    Timer,
+}
+
+/// Settings of a writer. `dim` and `metric` must match an existing directory's.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    pub dim: usize,
+    pub metric: Metric,
+    pub durability: Durability,
+    /// Timer mode: milliseconds between syncs.
+    pub flush_ms: u32,
+    /// Trees of the segments compaction builds.
+    pub n_trees: i32,
+    pub seed: u64,
+}
+
+impl WriterOptions {
+    pub fn new(dim: usize, metric: Metric) -> WriterOptions {
+        WriterOptions {
+            dim,
+            metric,
+            durability: Durability::Sync,
+            flush_ms: 100,
+            n_trees: 50,
+            seed: DEFAULT_SEED,
+        }
+    }
+}
+
+/// The log being appended to.
+struct LogFile {
+    file: File,
+    path: PathBuf,
+    len: u64,
+}
+
+/// Group commit: the highest LSN known to be on disk, and whether a sync is running.
+struct Durable {
+    lsn: u64,
+    syncing: bool,
+    /// A second handle on the current log, synced outside the append lock.
+    file: Arc<File>,
+}
+
+/// The writer of one live index directory. Every method takes `&self` and may be called from
+/// several threads at once: appends are serialised, syncs are shared.
+pub struct Writer {
+    dir: PathBuf,
+    options: WriterOptions,
+    pub(crate) state: Arc<RwLock<LiveState>>,
+    log: Mutex<LogFile>,
+    durable: Mutex<Durable>,
+    synced: Condvar,
+    compacting: Mutex<()>,
+    _lock: File,
+    stop: Arc<AtomicBool>,
+    timer: Mutex<Option<JoinHandle<()>>>,
+    torn: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Writer {
+    /// Opens (creating it if needed) the live index in `dir` for writing: takes the
+    /// directory's lock, replays the log (cutting a torn tail), removes files no generation
+    /// names, and starts the timer in timer mode.
+    pub fn open(dir: impl AsRef<Path>, options: &WriterOptions) -> Result<Arc<Writer>> {
+        let dir = dir.as_ref().to_path_buf();
+        crate::index::Index::new(options.dim, options.metric)?; // checks dim
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        let lock_file = take_lock(&dir)?;
+        let manifest = match Manifest::read(&dir)? {
+            Some(m) => m,
+            None => create_generation_zero(&dir, options)?,
+        };
+        if manifest.metric != options.metric || manifest.dim != options.dim {
+            return Err(Error::invalid_argument(format!(
+                "the live index in {} holds {} vectors of dim {}, not {} of dim {}",
+                dir.display(),
+                manifest.metric,
+                manifest.dim,
+                options.metric,
+                options.dim
+            )));
+        }
+        remove_unnamed_files(&dir, &manifest);
+        let (state, end) = load_generation(&dir, &manifest, false)?;
+        let log_path = dir.join(&manifest.log);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&log_path)
+            .map_err(|e| Error::io(format!("cannot open {}", log_path.display()), e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot stat {}", log_path.display()), e))?
+            .len();
+        let torn = len - end;
+        check_tail_is_torn(&mut file, &log_path, end, len)?;
+        if torn > 0 {
+            // A write that never completed: cut it, so appends continue from the last good one.
+            file.set_len(end)
+                .and_then(|_| file.sync_all())
+                .map_err(|e| {
+                    Error::io(
+                        format!("cannot cut the torn tail of {}", log_path.display()),
+                        e,
+                    )
+                })?;
+        }
+        file.seek(SeekFrom::Start(end))
+            .map_err(|e| Error::io(format!("cannot seek {}", log_path.display()), e))?;
+        let sync_handle = file
+            .try_clone()
+            .map_err(|e| Error::io("cannot duplicate a file handle".to_string(), e))?;
+        let last = state.next_lsn - 1;
+        let writer = Arc::new(Writer {
+            dir,
+            options: options.clone(),
+            state: Arc::new(RwLock::new(state)),
+            log: Mutex::new(LogFile {
+                file,
+                path: log_path,
+                len: end,
+            }),
+            durable: Mutex::new(Durable {
+                lsn: last,
+                syncing: false,
+                file: Arc::new(sync_handle),
+            }),
+            synced: Condvar::new(),
+            compacting: Mutex::new(()),
+            _lock: lock_file,
+            stop: Arc::new(AtomicBool::new(false)),
+            timer: Mutex::new(None),
+            torn,
+        });
+        if options.durability == Durability::Timer {
+            let weak = Arc::downgrade(&writer);
+            let (stop, every) = (
+                writer.stop.clone(),
+                Duration::from_millis(u64::from(options.flush_ms.max(1))),
+            );
+            let handle = std::thread::Builder::new()
+                .name("ann-log-sync".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::park_timeout(every);
+                        match weak.upgrade() {
+                            Some(w) => {
+                                let _ = w.sync();
+                            }
+                            None => return,
+                        }
+                    }
+                })
+                .map_err(|e| Error::io("cannot start the log sync thread".to_string(), e))?;
+            *lock(&writer.timer) = Some(handle);
+        }
+        Ok(writer)
+    }
+
+    /// Bytes of a torn log tail cut when this writer opened the directory (0 normally).
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn
+    }
+
+    /// A read handle that sees this writer's writes as soon as each call returns.
+    pub fn index(&self) -> Index {
+        Index::from_live(
+            Live::of_writer(self.state.clone()),
+            self.options.dim,
+            self.options.metric,
+        )
+    }
+
+    /// Adds or replaces `keys[i]` with row `i` of `vectors` (`dim` floats per key), as one
+    /// logged record: all of them or none.
+    pub fn upsert_batch(&self, keys: &[u64], vectors: &[f32]) -> Result<()> {
+        let dim = self.options.dim;
+        if vectors.len() != keys.len().saturating_mul(dim) {
+            return Err(Error::invalid_argument(format!(
+                "{} keys need {} floats (dim {dim}), got {}",
+                keys.len(),
+                keys.len().saturating_mul(dim),
+                vectors.len()
+            )));
+        }
+        keys.iter().try_for_each(|&k| keys::check_key(k))?;
+        if let Some(at) = vectors.iter().position(|x| !x.is_finite()) {
+            return Err(Error::invalid_argument(format!(
+                "vector {} value {} is {}; only finite values can be indexed",
+                at / dim,
+                at % dim,
+                vectors[at]
+            )));
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.write(Op::Upsert {
+            keys: keys.to_vec(),
+            vectors: vectors.to_vec(),
+        })
+        .map(|_| ())
+    }
+
+    pub fn upsert(&self, key: u64, vector: &[f32]) -> Result<()> {
+        self.upsert_batch(&[key], vector)
+    }
+
+    /// Deletes `keys`; returns how many of them had a live item.
+    pub fn delete_batch(&self, keys: &[u64]) -> Result<usize> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.write(Op::Delete {
+            keys: keys.to_vec(),
+        })
+    }
+
+    /// Deletes `key`; true when it had a live item (deleting an unknown key is not an error).
+    pub fn delete(&self, key: u64) -> Result<bool> {
+        Ok(self.delete_batch(&[key])? > 0)
+    }
+
+    /// Logs `op`, applies it, and (in sync mode) waits until it is on disk.
+    fn write(&self, op: Op) -> Result<usize> {
+        let (lsn, result) = {
+            let mut log = lock(&self.log);
+            let lsn = self
+                .state
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .next_lsn;
+            let record = log::encode(lsn, &op);
+            if let Err(e) = log.file.write_all(&record) {
+                // Leave no partial record behind: cut back to the last good one.
+                let len = log.len;
+                let _ = log
+                    .file
+                    .set_len(len)
+                    .and_then(|_| log.file.seek(SeekFrom::Start(len)));
+                return Err(Error::io(
+                    format!("cannot append to {}", log.path.display()),
+                    e,
+                ));
+            }
+            log.len += record.len() as u64;
+            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            let result = state.apply(&op);
+            state.next_lsn = lsn + 1;
+            (lsn, result)
+        };
+        if self.options.durability == Durability::Sync {
+            self.sync_to(lsn)?;
+        }
+        result
+    }
+
+    /// Syncs the log up to everything appended so far.
+    pub fn sync(&self) -> Result<()> {
+        let last = self
+            .state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_lsn
+            - 1;
+        self.sync_to(last)
+    }
+
+    /// Returns once the log is on disk up to `lsn`: a call that finds a sync running waits for
+    /// it (and starts another if it was not enough), so concurrent writes share syncs.
+    fn sync_to(&self, lsn: u64) -> Result<()> {
+        let mut d = lock(&self.durable);
+        loop {
+            if d.lsn >= lsn {
+                return Ok(());
+            }
+            if !d.syncing {
+                break;
+            }
+            d = self.synced.wait(d).unwrap_or_else(|p| p.into_inner());
+        }
+        d.syncing = true;
+        let file = d.file.clone();
+        drop(d);
+        // Everything appended by now is covered by this sync.
+        let target = self
+            .state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_lsn
+            - 1;
+        let result = file.sync_data();
+        let mut d = lock(&self.durable);
+        d.syncing = false;
+        if result.is_ok() {
+            d.lsn = d.lsn.max(target);
+        }
+        self.synced.notify_all();
+        result.map_err(|e| Error::io("cannot sync the log".to_string(), e))
+    }
+
+    /// The directory's current generation, live items, items in the delta, and the LSN of the
+    /// last write.
+    pub fn stats(&self) -> (u64, usize, usize, u64) {
+        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        (s.generation, s.n_live(), s.delta.len(), s.next_lsn - 1)
+    }
+
+    /// Builds one new segment from every live item (on `n_threads` threads), then switches
+    /// the directory to it: new log, new manifest, old files removed. Writes may continue
+    /// during the build; those made meanwhile move to the new log. On failure (a full disk,
+    /// say) the directory keeps its current generation.
+    pub fn compact(&self, n_threads: i32) -> Result<()> {
+        let _one_at_a_time = lock(&self.compacting);
+        let (items, last, generation, seed) = {
+            let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+            (s.items(), s.next_lsn - 1, s.generation, s.seed)
+        };
+        let next = generation + 1;
+        let segment_name = manifest::segment_name(next);
+        let segment_path = self.dir.join(&segment_name);
+        let log_path = log::path_for(&self.dir, next);
+        let cleanup = || {
+            let _ = std::fs::remove_file(&segment_path);
+            let _ = std::fs::remove_file(&log_path);
+        };
+        let built = (|| -> Result<bool> {
+            if items.is_empty() {
+                return Ok(false);
+            }
+            let mut index = Index::new(self.options.dim, self.options.metric)?;
+            index.set_seed(seed ^ next);
+            for (key, vector) in &items {
+                index.add_item(*key, vector)?;
+            }
+            index.build(self.options.n_trees, n_threads)?;
+            index.save(&segment_path)?;
+            Ok(true)
+        })();
+        let has_segment = match built {
+            Ok(b) => b,
+            Err(e) => {
+                cleanup();
+                return Err(e);
+            }
+        };
+        drop(items);
+        let mut log = lock(&self.log);
+        match self.switch_generation(&mut log, next, last, has_segment.then_some(segment_name)) {
+            Ok(old) => {
+                drop(log);
+                for path in old {
+                    let _ = std::fs::remove_file(path);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                cleanup();
+                Err(e)
+            }
+        }
+    }
+
+    /// With appends stopped: carries the records after `last` into generation `next`'s log,
+    /// writes the manifest, swaps the state. Returns the files the old generation used.
+    fn switch_generation(
+        &self,
+        log: &mut LogFile,
+        next: u64,
+        last: u64,
+        segment: Option<String>,
+    ) -> Result<Vec<PathBuf>> {
+        let carried: Vec<(u64, Op)> = log::replay(&log.path, None)?
+            .records
+            .into_iter()
+            .filter(|(lsn, _)| *lsn > last)
+            .collect();
+        let log_path = log::path_for(&self.dir, next);
+        let header = LogHeader {
+            metric: self.options.metric,
+            dim: self.options.dim,
+            generation: next,
+            first_lsn: last + 1,
+        };
+        let mut file = log::create(&log_path, &header)?;
+        let mut len = log::HEADER_LEN;
+        for (lsn, op) in &carried {
+            let record = log::encode(*lsn, op);
+            file.write_all(&record)
+                .map_err(|e| Error::io(format!("cannot write {}", log_path.display()), e))?;
+            len += record.len() as u64;
+        }
+        file.sync_all()
+            .map_err(|e| Error::io(format!("cannot sync {}", log_path.display()), e))?;
+        let old_manifest = Manifest::read(&self.dir)?.ok_or_else(|| {
+            Error::corrupt(format!(
+                "the manifest of {} disappeared while its writer held the lock",
+                self.dir.display()
+            ))
+        })?;
+        let manifest = Manifest {
+            metric: self.options.metric,
+            dim: self.options.dim,
+            n_trees: self.options.n_trees,
+            seed: old_manifest.seed,
+            generation: next,
+            segments: segment.into_iter().collect(),
+            log: log_name(next),
+        };
+        // The new state, loaded before the manifest names it, so a damaged segment is never
+        // published: the new segment, and the records carried over (already in its log).
+        let (state, _) = load_generation(&self.dir, &manifest, false)?;
+        manifest.write(&self.dir)?;
+        let sync_handle = file
+            .try_clone()
+            .map_err(|e| Error::io("cannot duplicate a file handle".to_string(), e))?;
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = state;
+        let old_files: Vec<PathBuf> = old_manifest
+            .segments
+            .iter()
+            .map(|s| self.dir.join(s))
+            .chain(std::iter::once(log.path.clone()))
+            .collect();
+        *log = LogFile {
+            file,
+            path: log_path,
+            len,
+        };
+        let mut d = lock(&self.durable);
+        d.file = Arc::new(sync_handle);
+        d.lsn = d.lsn.max(carried.last().map_or(last, |(lsn, _)| *lsn));
+        Ok(old_files)
+    }
+
+    /// Writes every live item into one immutable index file at `path`.
+    pub fn export(&self, path: impl AsRef<Path>, n_threads: i32) -> Result<()> {
+        self.index().export(path, n_threads)
+    }
+}
+
+fn log_name(generation: u64) -> String {
+    log::path_for(Path::new(""), generation)
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = lock(&self.timer).take() {
+            t.thread().unpark();
+            // The timer thread may hold the last reference for a moment: it cannot join itself.
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+        let _ = self.sync();
+    }
+}
+
+/// Bytes after the last intact record are a torn write (cut) only if they are the last
+/// record, incomplete; a damaged record with more after it is damage to acknowledged writes,
+/// which is refused rather than cut away.
+fn check_tail_is_torn(file: &mut File, path: &Path, end: u64, len: u64) -> Result<()> {
+    use std::io::Read;
+    if len - end < 8 {
+        return Ok(());
+    }
+    let mut frame = [0u8; 4];
+    file.seek(SeekFrom::Start(end))
+        .and_then(|_| file.read_exact(&mut frame))
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let record_end = end + 8 + u64::from(u32::from_le_bytes(frame));
+    if record_end < len {
+        return Err(Error::corrupt(format!(
+            "the log {} is damaged at byte {end}: a record there fails its checksum and {} bytes follow it; restore the directory from a copy, or remove that log to give up the writes it holds",
+            path.display(),
+            len - record_end
+        )));
+    }
+    Ok(())
+}
+
+/// Takes the directory's writer lock, or reports who holds it.
+fn take_lock(dir: &Path) -> Result<File> {
+    let path = dir.join("LOCK");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor this function owns; it only changes lock state.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(Error::invalid_state(format!(
+                "the live index in {} is already open for writing (another writer holds its LOCK); close that writer first",
+                dir.display()
+            )));
+        }
+    }
+    Ok(file)
+}
+
+/// A new directory's first generation: no segment, an empty log, a manifest naming it.
+fn create_generation_zero(dir: &Path, options: &WriterOptions) -> Result<Manifest> {
+    let header = LogHeader {
+        metric: options.metric,
+        dim: options.dim,
+        generation: 0,
+        first_lsn: 1,
+    };
+    let log_path = log::path_for(dir, 0);
+    log::create(&log_path, &header)?;
+    let manifest = Manifest {
+        metric: options.metric,
+        dim: options.dim,
+        n_trees: options.n_trees,
+        seed: options.seed,
+        generation: 0,
+        segments: Vec::new(),
+        log: log_name(0),
+    };
+    manifest.write(dir)?;
+    Ok(manifest)
+}
+
+/// Removes segment, log and temporary files the manifest does not name: the remains of a
+/// compaction that crashed before it published, or old files a crash kept from being removed.
+fn remove_unnamed_files(dir: &Path, manifest: &Manifest) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = (name.starts_with("seg-") && name.ends_with(".ann"))
+            || (name.starts_with("wal-") && name.ends_with(".log"))
+            || name.contains(".tmp-");
+        let named = manifest.segments.contains(&name) || manifest.log == name;
+        if ours && !named {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
