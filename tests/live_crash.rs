@@ -35,6 +35,9 @@ fn child_writes(dir: &str, start: u64) -> ! {
         writer.upsert(key, &vector_for(key)).unwrap();
         writeln!(out, "ack {key}").unwrap();
         if key % 7 == 3 {
+            // Announced first: killed between the delete and its report, the key may be
+            // either way, and the parent accepts both.
+            writeln!(out, "deleting {}", key - 2).unwrap();
             writer.delete(key - 2).unwrap();
             writeln!(out, "del {}", key - 2).unwrap();
         }
@@ -187,6 +190,9 @@ fn a_writer_killed_at_random_moments_loses_no_acknowledged_write() {
                     model.insert(key, true);
                     next = next.max(key + 1);
                     acked += 1;
+                }
+                "deleting" => {
+                    model.remove(&key); // unknown until "del" confirms it
                 }
                 "del" => {
                     model.insert(key, false);
