@@ -26,7 +26,32 @@
 //! | 64 | 8 x n | the keys, strictly ascending, none equal to `u64::MAX` |
 
 use crate::error::{Error, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes a key by Fibonacci multiplication: keys are looked up on every candidate of a
+/// search (hidden keys) and every write, where SipHash costs several times more.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, key: u64) {
+        self.0 = (key ^ (key >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A set of keys, hashed as [`KeyHasher`] does.
+pub(crate) type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
+/// A map from keys, hashed as [`KeyHasher`] does.
+pub(crate) type KeyMapOf<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
 /// The section kind in the file header's table.
 pub(crate) const SECTION_KIND: u32 = 2;
@@ -63,7 +88,7 @@ pub(crate) enum KeyMap {
     /// Adding in arrival order: `keys[slot]`, and the slot of each key.
     Compact {
         keys: Vec<u64>,
-        slots: HashMap<u64, u32>,
+        slots: KeyMapOf<u32>,
     },
     /// Built or loaded: slot `i` holds the `i`-th smallest key.
     Sorted(SortedKeys),

@@ -21,13 +21,14 @@ use crate::distance::{Neighbor, Query};
 use crate::error::{Error, Result};
 use crate::filter::SearchOptions;
 use crate::kernels::{self, Kernels};
+use crate::keys::KeySet;
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
 use crate::rank;
 use crate::split::hamming_bit_is_set;
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 /// What a search is asked for.
 pub(crate) struct Request<'a> {
@@ -41,7 +42,7 @@ pub(crate) struct Request<'a> {
     pub complete: bool,
     /// Keys this index must not return whatever the filter says: in a live index, the copies
     /// that newer writes replaced or deleted.
-    pub hidden: Option<&'a HashSet<u64>>,
+    pub hidden: Option<&'a KeySet>,
 }
 
 impl Request<'_> {

@@ -5,7 +5,6 @@ use super::{Index, State};
 use crate::error::{Error, Result};
 use crate::keys::{self, KeyMap, SortedKeys};
 use crate::storage::HeapNodes;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 impl Index {
@@ -215,7 +214,7 @@ impl Index {
     pub(super) fn reopen_for_adding(&mut self) {
         if matches!(self.keys, KeyMap::Sorted(_)) {
             let keys = self.sorted_keys().map(<[u64]>::to_vec).unwrap_or_default();
-            let slots: HashMap<u64, u32> = keys
+            let slots: keys::KeyMapOf<u32> = keys
                 .iter()
                 .enumerate()
                 .map(|(i, &k)| (k, i as u32))

@@ -10,11 +10,11 @@ use crate::distance::{score, user_distance, Neighbor, Query};
 use crate::error::Result;
 use crate::index::Index;
 use crate::kernels;
+use crate::keys::{KeyMapOf, KeySet};
 use crate::metric::Metric;
 use crate::node::Layout;
 use crate::search::Request;
 use crate::storage::HeapNodes;
-use std::collections::{HashMap, HashSet};
 
 /// Items scanned exactly before they become a forest: small enough that the scan costs a few
 /// tens of microseconds.
@@ -25,7 +25,7 @@ const FOREST_TREES: i32 = 10;
 /// A forest over earlier delta items, with the keys replaced or deleted since it was built.
 pub(crate) struct DeltaForest {
     pub index: Index,
-    pub dead: HashSet<u64>,
+    pub dead: KeySet,
     id: u64,
 }
 
@@ -47,7 +47,7 @@ pub(crate) struct Delta {
     seed: u64,
     flat: HeapNodes,
     flat_keys: Vec<u64>,
-    places: HashMap<u64, Place>,
+    places: KeyMapOf<Place>,
     pub forests: Vec<DeltaForest>,
     next_forest: u64,
 }
@@ -59,7 +59,7 @@ impl Delta {
             seed,
             flat: HeapNodes::default(),
             flat_keys: Vec::new(),
-            places: HashMap::new(),
+            places: KeyMapOf::default(),
             forests: Vec::new(),
             next_forest: 0,
         }
@@ -215,7 +215,7 @@ impl Delta {
         }
         Ok(DeltaForest {
             index,
-            dead: HashSet::new(),
+            dead: KeySet::default(),
             id,
         })
     }

@@ -8,15 +8,15 @@ use super::log::Op;
 use crate::distance::{Neighbor, Query};
 use crate::error::{Error, Result};
 use crate::index::Index;
+use crate::keys::KeySet;
 use crate::metric::Metric;
 use crate::node::Layout;
 use crate::search::Request;
-use std::collections::HashSet;
 
 /// A segment file and the keys in it that newer writes replaced or deleted.
 pub(crate) struct Segment {
     pub index: Index,
-    pub dead: HashSet<u64>,
+    pub dead: KeySet,
 }
 
 pub(crate) struct LiveState {
@@ -47,7 +47,7 @@ impl LiveState {
                 .into_iter()
                 .map(|index| Segment {
                     index,
-                    dead: HashSet::new(),
+                    dead: KeySet::default(),
                 })
                 .collect(),
             delta: Delta::new(layout, seed ^ generation.rotate_left(17)),

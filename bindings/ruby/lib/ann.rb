@@ -4,7 +4,9 @@
 # forest of random-projection trees in self-describing, memory-mapped index files.
 #
 # `require 'ann'` loads libann (see Ann::Locate for where it looks) and checks its ABI.
-# Ann::Index is the API; Ann::AnnoyIndex is a drop-in for annoy-rb's Annoy::AnnoyIndex.
+# Ann::Index is the API, Ann::Writer writes live indexes (directories that take upserts and
+# deletes while other processes read them); Ann::AnnoyIndex is a drop-in for annoy-rb's
+# Annoy::AnnoyIndex.
 module Ann
 end
 
@@ -13,6 +15,7 @@ require_relative 'ann/errors'
 require_relative 'ann/native'
 require_relative 'ann/index'
 require_relative 'ann/search_options'
+require_relative 'ann/writer'
 require_relative 'ann/file_info'
 require_relative 'ann/annoy_index'
 

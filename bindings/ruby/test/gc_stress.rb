@@ -68,6 +68,32 @@ class GCStressTest < Minitest::Test
     assert_equal data[11].map { |x| Support.f32(x) }, found[5]
   end
 
+  # The writer's handle, its options (freed once it is open), the key and vector buffers of
+  # every write, and the read handles stay alive while libann uses them; a forgotten read
+  # handle is freed by its AutoPointer.
+  def test_a_live_index_under_gc_stress
+    data = Support.dataset(:euclidean, 8, 3, seed: 5)
+    Support.tmpdir do |dir|
+      live = File.join(dir, 'live')
+      found = stressed do
+        Ann::Writer.open(live, 3, :euclidean, durability: :timer, flush_ms: 5, n_trees: 2) do |writer|
+          writer.upsert_batch((0...6).to_a, data.first(6)).upsert(2**40, data[6])
+          reader = Ann::Index.open(live)
+          deleted = [writer.delete(1), writer.delete_batch([2, 3, 99])]
+          writer.compact(n_threads: 2)
+          writer.sync.index.search(data[0], 3) # a read handle left to the garbage collector
+          [deleted, writer.index { |index| index.search(data[6], 10, include_distances: true) },
+           reader.refresh, reader.search(data[6], 2), error_of { writer.upsert(7, [Float::NAN] * 3) }]
+        end
+      end
+      assert_equal [true, 2], found[0]
+      assert_equal [2**40, 0, 4, 5].sort, found[1][0].sort
+      assert_equal 0.0, found[1][1][0]
+      assert_equal [true, 2**40], [found[2], found[3][0]]
+      assert_instance_of Ann::ArgumentError, found[4]
+    end
+  end
+
   def test_packed_hamming_and_the_drop_in_under_gc_stress
     found, item = stressed do
       annoy = Ann::AnnoyIndex.new(n_features: 2, metric: 'hamming')

@@ -9,6 +9,7 @@ class ReadmeTest < Minitest::Test
   ROOT = File.expand_path('..', __dir__)
   QUICKSTART = File.join(ROOT, 'examples', 'quickstart.rb')
   KEYS_FILTERS_SHARDS = File.join(ROOT, 'examples', 'keys_filters_shards.rb')
+  LIVE_INDEX = File.join(ROOT, 'examples', 'live_index.rb')
 
   def ruby_blocks
     File.read(File.join(ROOT, 'README.md')).scan(/```ruby\n(.*?)```/m).flatten
@@ -28,6 +29,7 @@ class ReadmeTest < Minitest::Test
   def test_the_readme_examples_are_the_example_files
     assert_includes ruby_blocks, File.read(QUICKSTART)
     assert_includes ruby_blocks, File.read(KEYS_FILTERS_SHARDS)
+    assert_includes ruby_blocks, File.read(LIVE_INDEX)
   end
 
   def test_the_quickstart_runs
@@ -40,6 +42,14 @@ class ReadmeTest < Minitest::Test
                   '[[7], [9223372036854775813]]'], lines
     said = File.read(File.join(ROOT, 'README.md'))[/It prints (.*?)\.\n\n/m, 1].tr("\n", ' ')
     assert_equal "`#{lines[0]}`, `#{lines[1]}` twice, and `#{lines[3]}`", said
+  end
+
+  def test_the_live_index_example_prints_what_the_readme_says
+    lines = output_of(LIVE_INDEX)
+    assert_equal ['[1, 3]', 'true', '[4, 3]', 'true', '[5, 4]'], lines
+    said = File.read(File.join(ROOT, 'README.md'))[/`examples\/live_index\.rb`.*?It prints (.*?)\.\n\n/m, 1]
+    quoted = lines.map { |line| "`#{line}`" }
+    assert_equal "#{quoted[0...-1].join(', ')} and #{quoted[-1]}", said.tr("\n", ' ')
   end
 
   def test_the_migration_snippet_runs

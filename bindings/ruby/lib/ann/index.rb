@@ -15,6 +15,9 @@ module Ann
   #   index.build(10)
   #   index.get_nns_by_vector([0.9, 0.1, 0.0], 1) # => [0]
   #
+  # Ann::Index.open also opens a live index directory (see Ann::Writer), and Ann::Writer#index
+  # gives one that sees the writer's writes at once; both are read-only.
+  #
   # Keys (item ids) are Integers from 0 to 2**64 - 2: dense ones, as in Annoy, or sparse
   # ones such as 2**40 or hashes; memory grows with the number of items, not the largest key.
   #
@@ -37,6 +40,14 @@ module Ann
       # closes it afterwards and returns the block's value.
       def load(path, prefault: false, &block)
         wrap(Handle.create(:ann_load, Convert.path(path), prefault ? true : false), &block)
+      end
+
+      # Opens `path` read-only: an index file (as #load), or a live index directory that an
+      # Ann::Writer writes, read without a lock. A directory shows every write acknowledged
+      # before the open; #refresh catches up with later ones. Adding, building and saving raise
+      # Ann::StateError (#export writes a file). Takes a block as #load does.
+      def open(path, prefault: false, &block)
+        wrap(Handle.create(:ann_open, Convert.path(path), prefault ? true : false), &block)
       end
 
       # Memory-maps a header-less file written by Annoy 1.17.3 (or by #save_annoy). Such files
@@ -162,6 +173,26 @@ module Ann
     def save_annoy(path)
       path = Convert.path(path)
       @handle.shared { |index| Native.check(Native.ann_save_annoy(index, path)) }
+      self
+    end
+
+    # Brings an index opened on a live directory (see ::open) up to date: the writes logged
+    # since, or the new segment after a compaction. Returns true when anything changed.
+    # It runs alongside queries in other threads (libann allows it), which finish on the
+    # state they started with. For other indexes it returns false: files, shards and indexes
+    # built in memory never change, and a writer's #index is always up to date.
+    def refresh
+      changed = FFI::MemoryPointer.new(:bool)
+      @handle.shared { |index| Native.check(Native.ann_refresh(index, changed)) }
+      changed.read(:bool)
+    end
+
+    # Writes every item into one new immutable index file at `path`, atomically, which #load
+    # and ::open map: the live items of a live index, compacted (a fresh build with the
+    # writer's n_trees), every shard's items, or a built index as it is. Returns self.
+    def export(path)
+      path = Convert.path(path)
+      @handle.shared { |index| Native.check(Native.ann_export(index, path)) }
       self
     end
 

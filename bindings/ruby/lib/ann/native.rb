@@ -72,7 +72,27 @@ module Ann
       ann_search_options_set_filter: [%i[pointer pointer pointer], :uint32, false],
       ann_search: [%i[pointer pointer size_t pointer pointer pointer pointer], :uint32, true],
       ann_search_by_item: [%i[pointer uint64 size_t pointer pointer pointer pointer], :uint32, true],
-      ann_search_batch: [%i[pointer pointer size_t size_t pointer int32 pointer pointer pointer], :uint32, true]
+      ann_search_batch: [%i[pointer pointer size_t size_t pointer int32 pointer pointer pointer], :uint32, true],
+      # Live indexes. Writing, syncing, compacting, opening, refreshing and exporting touch
+      # files (a write waits for the log's sync, a compaction builds a forest), so they run
+      # without the GVL; ann_writer_free syncs the log too.
+      ann_writer_options_new: [%i[uint32 uint32 pointer], :uint32, false],
+      ann_writer_options_free: [%i[pointer], :void, false],
+      ann_writer_options_set_durability: [%i[pointer uint32], :uint32, false],
+      ann_writer_options_set_flush_ms: [%i[pointer uint32], :uint32, false],
+      ann_writer_options_set_n_trees: [%i[pointer int32], :uint32, false],
+      ann_writer_open: [%i[string pointer pointer], :uint32, true],
+      ann_writer_free: [%i[pointer], :void, true],
+      ann_upsert: [%i[pointer uint64 pointer], :uint32, true],
+      ann_upsert_batch: [%i[pointer pointer pointer size_t], :uint32, true],
+      ann_delete: [%i[pointer uint64 pointer], :uint32, true],
+      ann_delete_batch: [%i[pointer pointer size_t pointer], :uint32, true],
+      ann_sync: [%i[pointer], :uint32, true],
+      ann_compact: [%i[pointer int32], :uint32, true],
+      ann_writer_index: [%i[pointer pointer], :uint32, false],
+      ann_open: [%i[string bool pointer], :uint32, true],
+      ann_refresh: [%i[pointer pointer], :uint32, true],
+      ann_export: [%i[pointer string], :uint32, true]
     }.freeze
 
     class << self
