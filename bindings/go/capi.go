@@ -29,7 +29,11 @@ package ann
 	X(ann_search_options_free) X(ann_search_options_set_search_k) \
 	X(ann_search_options_set_allow_list) X(ann_search_options_set_deny_list) \
 	X(ann_search_options_set_filter) X(ann_search) X(ann_search_by_item) X(ann_search_batch) \
-	X(ann_open_shards)
+	X(ann_open_shards) X(ann_writer_options_new) X(ann_writer_options_free) \
+	X(ann_writer_options_set_durability) X(ann_writer_options_set_flush_ms) \
+	X(ann_writer_options_set_n_trees) X(ann_writer_open) X(ann_writer_free) X(ann_upsert) \
+	X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch) X(ann_sync) X(ann_compact) \
+	X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export)
 
 // The table. Each field has the type of the header's declaration, so a signature that
 // changes in ann.h is a compile error here rather than a wrong call at run time.
@@ -271,6 +275,63 @@ static annc_result annc_search_batch(const ann_index *index, const float *querie
 	return annc_done(annc.ann_search_batch(index, queries, n_queries, n, options, n_threads, ids,
 	                                       distances, counts));
 }
+
+// --- live indexes ---
+
+static annc_result annc_writer_options_new(uint32_t dim, ann_metric metric,
+                                           ann_writer_options **out) {
+	return annc_done(annc.ann_writer_options_new(dim, metric, out));
+}
+static void annc_writer_options_free(ann_writer_options *options) {
+	annc.ann_writer_options_free(options);
+}
+static annc_result annc_writer_options_set_durability(ann_writer_options *options,
+                                                      uint32_t durability) {
+	return annc_done(annc.ann_writer_options_set_durability(options, durability));
+}
+static annc_result annc_writer_options_set_flush_ms(ann_writer_options *options,
+                                                    uint32_t flush_ms) {
+	return annc_done(annc.ann_writer_options_set_flush_ms(options, flush_ms));
+}
+static annc_result annc_writer_options_set_n_trees(ann_writer_options *options,
+                                                   int32_t n_trees) {
+	return annc_done(annc.ann_writer_options_set_n_trees(options, n_trees));
+}
+static annc_result annc_writer_open(const char *dir, const ann_writer_options *options,
+                                    ann_writer **out) {
+	return annc_done(annc.ann_writer_open(dir, options, out));
+}
+static void annc_writer_free(ann_writer *writer) { annc.ann_writer_free(writer); }
+static annc_result annc_upsert(ann_writer *writer, uint64_t key, const float *vector) {
+	return annc_done(annc.ann_upsert(writer, key, vector));
+}
+static annc_result annc_upsert_batch(ann_writer *writer, const uint64_t *keys,
+                                     const float *vectors, size_t n) {
+	return annc_done(annc.ann_upsert_batch(writer, keys, vectors, n));
+}
+static annc_result annc_delete(ann_writer *writer, uint64_t key, bool *out_existed) {
+	return annc_done(annc.ann_delete(writer, key, out_existed));
+}
+static annc_result annc_delete_batch(ann_writer *writer, const uint64_t *keys, size_t n,
+                                     size_t *out_deleted) {
+	return annc_done(annc.ann_delete_batch(writer, keys, n, out_deleted));
+}
+static annc_result annc_sync(ann_writer *writer) { return annc_done(annc.ann_sync(writer)); }
+static annc_result annc_compact(ann_writer *writer, int32_t n_threads) {
+	return annc_done(annc.ann_compact(writer, n_threads));
+}
+static annc_result annc_writer_index(ann_writer *writer, ann_index **out) {
+	return annc_done(annc.ann_writer_index(writer, out));
+}
+static annc_result annc_open_path(const char *path, bool prefault, ann_index **out) {
+	return annc_done(annc.ann_open(path, prefault, out));
+}
+static annc_result annc_refresh(ann_index *index, bool *out_changed) {
+	return annc_done(annc.ann_refresh(index, out_changed));
+}
+static annc_result annc_export(const ann_index *index, const char *path) {
+	return annc_done(annc.ann_export(index, path));
+}
 */
 import "C"
 
@@ -283,6 +344,9 @@ type handle = *C.ann_index
 
 // optionsHandle is the C search options (nil: the defaults).
 type optionsHandle = *C.ann_search_options
+
+// writerHandle is the C writer of a live index.
+type writerHandle = *C.ann_writer
 
 // abiVersion is the ABI this package was compiled for: ANN_ABI_VERSION in include/ann.h.
 const abiVersion = uint32(C.ANN_ABI_VERSION)
@@ -646,4 +710,85 @@ func cSearchBatch(h handle, queries []float32, n int, o optionsHandle, nThreads 
 		counts[q] = int(c)
 	}
 	return err
+}
+
+// --- live indexes ---
+
+// cWriterOpen makes writer options with the given settings (flushMS 0 and nTrees 0: the
+// library's defaults), opens the writer of dir with them, and frees the options.
+func cWriterOpen(dir string, dim uint32, metric Metric, durability uint32, flushMS uint32,
+	nTrees int32) (writerHandle, error) {
+	var o *C.ann_writer_options
+	if err := result(C.annc_writer_options_new(C.uint32_t(dim), C.ann_metric(metric), &o)); err != nil {
+		return nil, err
+	}
+	defer C.annc_writer_options_free(o)
+	if err := result(C.annc_writer_options_set_durability(o, C.uint32_t(durability))); err != nil {
+		return nil, err
+	}
+	if flushMS != 0 {
+		if err := result(C.annc_writer_options_set_flush_ms(o, C.uint32_t(flushMS))); err != nil {
+			return nil, err
+		}
+	}
+	if nTrees != 0 {
+		if err := result(C.annc_writer_options_set_n_trees(o, C.int32_t(nTrees))); err != nil {
+			return nil, err
+		}
+	}
+	var w writerHandle
+	err := withPath(dir, func(p *C.char) C.annc_result { return C.annc_writer_open(p, o, &w) })
+	return w, err
+}
+
+func cWriterFree(w writerHandle) { C.annc_writer_free(w) }
+
+func cUpsert(w writerHandle, key uint64, vector []float32) error {
+	return result(C.annc_upsert(w, C.uint64_t(key), floatPtr(vector)))
+}
+
+// cUpsertBatch upserts len(keys) items, row i of vectors (of len(keys) * dim values) for keys[i].
+func cUpsertBatch(w writerHandle, keys []uint64, vectors []float32) error {
+	return result(C.annc_upsert_batch(w, wordPtr(keys), floatPtr(vectors), C.size_t(len(keys))))
+}
+
+func cDelete(w writerHandle, key uint64) (bool, error) {
+	var existed C.bool
+	err := result(C.annc_delete(w, C.uint64_t(key), &existed))
+	return bool(existed), err
+}
+
+func cDeleteBatch(w writerHandle, keys []uint64) (int, error) {
+	var deleted C.size_t
+	err := result(C.annc_delete_batch(w, wordPtr(keys), C.size_t(len(keys)), &deleted))
+	return int(deleted), err
+}
+
+func cSync(w writerHandle) error { return result(C.annc_sync(w)) }
+
+func cCompact(w writerHandle, nThreads int32) error {
+	return result(C.annc_compact(w, C.int32_t(nThreads)))
+}
+
+func cWriterIndex(w writerHandle) (handle, error) {
+	var h handle
+	err := result(C.annc_writer_index(w, &h))
+	return h, err
+}
+
+func cOpen(path string, prefault bool) (handle, error) {
+	var h handle
+	err := withPath(path, func(p *C.char) C.annc_result { return C.annc_open_path(p, C.bool(prefault), &h) })
+	return h, err
+}
+
+// cRefresh may run while other goroutines query h (libann synchronises it).
+func cRefresh(h handle) (bool, error) {
+	var changed C.bool
+	err := result(C.annc_refresh(h, &changed))
+	return bool(changed), err
+}
+
+func cExport(h handle, path string) error {
+	return withPath(path, func(p *C.char) C.annc_result { return C.annc_export(h, p) })
 }

@@ -23,6 +23,11 @@
 // a filter func) and return exactly min(n, accepted items) results, every one accepted.
 // OpenShards searches several index files as one read-only index.
 //
+// A live index is a directory changed at any time by one *Writer (OpenWriter: Upsert,
+// Delete, their batch forms, Sync, Compact), durably, while readers query it: Writer.Index
+// sees each write at once, and Open maps a live directory (or a file) read-only, without a
+// lock, catching up with later writes on Refresh. Export writes any index as one file.
+//
 // An *Index is safe for concurrent use: queries run in parallel, changes run alone, and
 // Close waits for running calls before freeing the native index. Calls after Close return
 // an error matching ErrClosed.

@@ -44,10 +44,12 @@ var (
 	// NoKey), length, NaN or thread count; an empty or inconsistent list of shards.
 	ErrInvalidArgument = errors.New("ann: invalid argument")
 	// ErrInvalidState: the call does not fit the index's state (adding to a built index,
-	// querying an unbuilt one, using a closed one, changing or saving shards, SaveAnnoy of
-	// keys that do not fit Annoy's layout).
+	// querying an unbuilt one, using a closed one, changing or saving shards or a live
+	// index's read handle, SaveAnnoy of keys that do not fit Annoy's layout), or a live
+	// index directory already has a Writer (in this process or another).
 	ErrInvalidState = errors.New("ann: invalid state")
-	// ErrIO: the operating system refused a file operation (missing file, permissions).
+	// ErrIO: the operating system refused a file operation (missing file, permissions, a
+	// full disk when writing a live index's log), or a directory holds no live index.
 	ErrIO = errors.New("ann: I/O error")
 	// ErrCorruptFile: the file is not a valid index (magic, version, size, checksum).
 	ErrCorruptFile = errors.New("ann: corrupt file")
@@ -58,8 +60,8 @@ var (
 	// ErrPanic: a bug inside libann was caught; close the index involved.
 	ErrPanic = errors.New("ann: internal error in libann")
 
-	// ErrClosed: the index, or the search options, were closed. Such errors also match
-	// ErrInvalidState.
+	// ErrClosed: the index, the search options or the writer were closed. Such errors also
+	// match ErrInvalidState.
 	ErrClosed = errors.New("ann: index is closed")
 	// ErrLibrary: libann could not be found or loaded, or has the wrong ABI version.
 	ErrLibrary = errors.New("ann: cannot load libann")
@@ -107,6 +109,11 @@ func closedError(op string) error {
 func optionsClosedError(op string) error {
 	return &Error{Op: op, Status: StatusInvalidState, closed: true,
 		Message: "the search options are closed (or nil); make new ones with NewSearchOptions"}
+}
+
+func writerClosedError(op string) error {
+	return &Error{Op: op, Status: StatusInvalidState, closed: true,
+		Message: "the writer is closed (or nil); open the directory again with OpenWriter"}
 }
 
 // withOp names the failed method in an *Error that does not name one yet.

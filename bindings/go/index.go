@@ -7,8 +7,9 @@ import (
 	"sync/atomic"
 )
 
-// Index is an approximate nearest-neighbour index: built in memory (New, AddItem, Build)
-// or memory-mapped from a file (Load, LoadAnnoy).
+// Index is an approximate nearest-neighbour index: built in memory (New, AddItem, Build),
+// memory-mapped from a file (Load, LoadAnnoy, Open, OpenShards), or a read-only view of a
+// live index (Writer.Index, Open of a live directory).
 //
 // An Index is safe for concurrent use. Queries and other reads run in parallel; methods that
 // change the index (AddItem, SetSeed, Build, Unbuild, Unload, OnDiskBuild) wait for them and

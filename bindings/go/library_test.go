@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(loadingChildEnv) == "1" {
 		os.Exit(loadingChild())
 	}
+	if dir := os.Getenv(liveReaderEnv); dir != "" {
+		os.Exit(liveReaderChild(dir))
+	}
 	os.Exit(m.Run())
 }
 

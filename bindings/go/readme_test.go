@@ -15,6 +15,10 @@ func TestReadmeSearchSectionIsTheExample(t *testing.T) {
 	readmeBlockIsFile(t, "## Keys, filtered search and shards", "example_search_test.go")
 }
 
+func TestReadmeLiveSectionIsTheExample(t *testing.T) {
+	readmeBlockIsFile(t, "## Live indexes", "example_live_test.go")
+}
+
 // readmeBlockIsFile checks that the first go code block after heading is the file's text.
 func readmeBlockIsFile(t *testing.T, heading, file string) {
 	t.Helper()
