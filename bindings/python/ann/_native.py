@@ -43,6 +43,10 @@ STATUS_OUT_OF_MEMORY = 6
 STATUS_BUFFER_TOO_SMALL = 7
 STATUS_PANIC = 8
 
+# ann_writer_options_set_durability values.
+DURABILITY_SYNC = 0
+DURABILITY_TIMER = 1
+
 # Kinds reported by ann_file_info.
 FILE_UNKNOWN = 0
 FILE_NATIVE = 1
@@ -76,6 +80,8 @@ _metric = c_uint32
 _floats = POINTER(c_float)
 _u64s = POINTER(c_uint64)
 _options = c_void_p  # ann_search_options *
+_writer = c_void_p  # ann_writer *
+_writer_options = c_void_p  # ann_writer_options *
 
 #: ``bool (*accept)(uint64_t key, void *context)``, the predicate of ``ann_search_options_set_filter``.
 #: ctypes takes the GIL around each call, from whichever thread makes it.
@@ -147,6 +153,24 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
         _status,
         [_handle, _floats, c_size_t, c_size_t, _options, c_int32, _u64s, _floats, POINTER(c_size_t)],
     ),
+    # live indexes: the writer, its options, readers
+    "ann_writer_options_new": (_status, [c_uint32, _metric, POINTER(_writer_options)]),
+    "ann_writer_options_free": (None, [_writer_options]),
+    "ann_writer_options_set_durability": (_status, [_writer_options, c_uint32]),
+    "ann_writer_options_set_flush_ms": (_status, [_writer_options, c_uint32]),
+    "ann_writer_options_set_n_trees": (_status, [_writer_options, c_int32]),
+    "ann_writer_open": (_status, [c_char_p, _writer_options, POINTER(_writer)]),
+    "ann_writer_free": (None, [_writer]),
+    "ann_upsert": (_status, [_writer, c_uint64, _floats]),
+    "ann_upsert_batch": (_status, [_writer, _u64s, _floats, c_size_t]),
+    "ann_delete": (_status, [_writer, c_uint64, POINTER(c_bool)]),
+    "ann_delete_batch": (_status, [_writer, _u64s, c_size_t, POINTER(c_size_t)]),
+    "ann_sync": (_status, [_writer]),
+    "ann_compact": (_status, [_writer, c_int32]),
+    "ann_writer_index": (_status, [_writer, POINTER(_handle)]),
+    "ann_open": (_status, [c_char_p, c_bool, POINTER(_handle)]),
+    "ann_refresh": (_status, [_handle, POINTER(c_bool)]),
+    "ann_export": (_status, [_handle, c_char_p]),
 }
 
 

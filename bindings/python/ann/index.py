@@ -4,8 +4,9 @@ Annoy code runs unchanged: same method names, keyword names, return values and e
 types (``_args`` parses arguments as Annoy does). On top of that: an index can be closed (or
 used as a context manager), queried in batches on several threads, pickled, loaded from both
 ann's self-describing files and Annoy's header-less files, and fed packed hamming bits. Ids
-are 64-bit keys; ``search`` and its by-item and batch forms filter (``options.py``); and
-``load_shards`` maps several files as one index.
+are 64-bit keys; ``search`` and its by-item and batch forms filter (``options.py``);
+``load_shards`` maps several files as one index; and an index can read a live index directory
+(``ann.open``, ``Writer.index``, ``live.py``), with ``refresh`` and ``export``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import operator
 import os
 import warnings
-from ctypes import byref, c_char_p, c_float, c_size_t, c_uint32, c_uint64
+from ctypes import byref, c_bool, c_char_p, c_float, c_size_t, c_uint32, c_uint64
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _args, _native, _pickling
@@ -54,6 +55,8 @@ _SAVE_BUILT_ERRORS = Errors(invalid_argument=OSError, invalid_state=OSError)
 #: ``load_shards``: an unusable set of shards is a bad argument; a file that cannot be read
 #: is an OSError, as for ``load``.
 _SHARD_ERRORS = Errors(invalid_argument=ValueError)
+#: ``export`` fails as ``save`` does: OSError, with the library's message saying why.
+_EXPORT_ERRORS = Errors(invalid_argument=OSError, invalid_state=OSError)
 
 
 class _Omitted:
@@ -71,7 +74,8 @@ class _State(enum.Enum):
 
     ADDING = "adding"  # items can be added (in memory, or into an on_disk_build file)
     BUILT = "built"  # trees in memory
-    MAPPED = "mapped"  # read-only file mapping (load, save, load_shards, or a finished on_disk_build)
+    MAPPED = "mapped"  # read-only mapping: load, save, load_shards, a finished on_disk_build, or
+    # a live index (ann.open of a directory, Writer.index)
 
 
 def _type_name(value: object) -> str:
@@ -103,20 +107,43 @@ class AnnoyIndex:
             raise TypeError(f"argument 2 must be str, not {_type_name(metric)}")
         if f < 0:
             raise ValueError(f"f must be at least 1, got {f}")
+        self._setup(f, _native.metric_code(metric))
+        self._handle = _native.call_new(lib.ann_new, self._f, self._metric_code)
+
+    def _setup(self, f: int, metric_code: int) -> None:
+        """Every attribute but the handle, for an empty index of ``f`` values and that metric."""
         self._f = f
-        self._metric_code = _native.metric_code(metric)
+        self._metric_code = metric_code
         self._metric = _native.metric_name(self._metric_code)
         self._lock = SharedLock()
         self._state = _State.ADDING
         self._path: Optional[str] = None  # the file behind the index, if any
-        self._kind: Optional[str] = None  # "native", "annoy" or "shards": the form of that file
+        # The form of that file: "native", "annoy", "shards", "live" (a live index directory,
+        # read by ann.open or load) or "writer" (the same directory, through its writer).
+        self._kind: Optional[str] = None
         self._shards: Optional[List[str]] = None  # the files behind an index from load_shards
         # Every key added since the index was last emptied or mapped: an unbuilt index pickles
         # as its items, and libann has no call listing the keys of sparse ones.
         self._added = array.array("Q")
         self._prefault = False
         self._verbose = False
-        self._handle = _native.call_new(lib.ann_new, self._f, self._metric_code)
+
+    @classmethod
+    def _wrap(cls, handle: int, path: bytes, kind: str, prefault: bool) -> "AnnoyIndex":
+        """A new index around ``handle``, a read-only mapping that ``ann.open`` or a writer
+        made, with the dimension and metric the handle reports (the handle is freed if they
+        cannot be read)."""
+        try:
+            dim, metric = _dim_and_metric(handle)
+        except BaseException:
+            lib.ann_free(handle)
+            raise
+        index = cls.__new__(cls)
+        index._handle = None
+        index._setup(dim, metric)
+        with index._lock.exclusive:
+            index._adopt_mapping(handle, path, kind, prefault)
+        return index
 
     # -- attributes -------------------------------------------------------------------
 
@@ -134,6 +161,8 @@ class AnnoyIndex:
         if self._handle is None:
             return f"<AnnoyIndex f={self._f} metric={self._metric!r} closed>"
         where = f" file={self._path!r}" if self._path else ""
+        if self._kind in ("live", "writer"):
+            where = f" {self._kind}={self._path!r}"
         if self._shards is not None:
             where = f" shards={self._shards!r}"
         return f"<AnnoyIndex f={self._f} metric={self._metric!r} {self._state.value}{where}>"
@@ -301,8 +330,9 @@ class AnnoyIndex:
         return _SAVE_ERRORS if self._state is _State.ADDING else _SAVE_BUILT_ERRORS
 
     def load(self, fn: PathLike, prefault: bool = False) -> bool:
-        """Memory-maps ``fn``: an ann file (whose metric and dim must match this index) or a
-        header-less Annoy file (read with this index's metric and dim). Replaces whatever
+        """Memory-maps ``fn``: an ann file (whose metric and dim must match this index), a
+        header-less Annoy file (read with this index's metric and dim), or a live index
+        directory (read as ``ann.open`` reads it, metric and dim checked). Replaces whatever
         the index held; on failure the index is left as it was."""
         self._load(_args.path(fn), _args.byte_flag(prefault))
         return True
@@ -324,7 +354,7 @@ class AnnoyIndex:
         name = os.fsdecode(path)
         with self._lock.exclusive:
             self._live()
-            kind = file_info(path).kind
+            kind = "live" if os.path.isdir(path) else file_info(path).kind
             if expected_kind is not None and kind != expected_kind:
                 raise OSError(
                     f"{name} changed since the index was pickled: "
@@ -332,6 +362,9 @@ class AnnoyIndex:
                 )
             if kind == "native":
                 handle = _native.call_new(lib.ann_load, path, prefault, errors=PATH_ERRORS)
+                self._check_loaded(handle, name)
+            elif kind == "live":  # a directory: OSError unless it holds a live index
+                handle = _native.call_new(lib.ann_open, path, prefault, errors=PATH_ERRORS)
                 self._check_loaded(handle, name)
             elif kind == "annoy":
                 handle = _native.call_new(
@@ -370,20 +403,18 @@ class AnnoyIndex:
 
     def _check_loaded(self, handle: int, name: str) -> None:
         """Frees ``handle`` and raises unless the file it maps matches this index's metric and f."""
-        dim, metric = c_uint32(), c_uint32()
         try:
-            call(lib.ann_get_dim, handle, byref(dim))
-            call(lib.ann_get_metric, handle, byref(metric))
+            dim, metric = _dim_and_metric(handle)
         except BaseException:
             lib.ann_free(handle)
             raise
-        if (dim.value, metric.value) != (self._f, self._metric_code):
+        if (dim, metric) != (self._f, self._metric_code):
             lib.ann_free(handle)
-            file_metric = _native.metric_name(metric.value)
+            file_metric = _native.metric_name(metric)
             raise OSError(
-                f"{name} holds a {file_metric} index of dimension {dim.value}, but this index was "
+                f"{name} holds a {file_metric} index of dimension {dim}, but this index was "
                 f"created as AnnoyIndex({self._f}, {self._metric!r}); "
-                f"use AnnoyIndex({dim.value}, {file_metric!r}) to load it"
+                f"use AnnoyIndex({dim}, {file_metric!r}) to load it"
             )
 
     def unload(self) -> bool:
@@ -392,6 +423,33 @@ class AnnoyIndex:
             call(lib.ann_unload, self._live())
             self._state, self._path, self._kind, self._shards = _State.ADDING, None, None, None
             self._added = array.array("Q")
+        return True
+
+    def refresh(self) -> bool:
+        """Catches up with the live index directory this index reads (``ann.open``, ``load``
+        of a directory): the writes acknowledged since it was opened or last refreshed, or
+        the new generation after a compaction. True if anything changed.
+
+        Safe while other threads query this index: their queries finish on the state they
+        started with. A writer's own index is always current, and an index of files never
+        changes: for them it returns False.
+        """
+        changed = c_bool()
+        with self._lock.shared:
+            call(lib.ann_refresh, self._live(), byref(changed))
+        return changed.value
+
+    def export(self, fn: PathLike) -> bool:
+        """Writes every item into one new immutable index file ``fn`` (atomically), which
+        ``load`` and ``ann.open`` read: a live index's items as a fresh build with its
+        writer's settings, every shard's items as one index, or a built index as it is.
+
+        OSError, as for ``save``, when it cannot be written or there is nothing to write
+        (an empty live index, an index not built).
+        """
+        path = _args.path(fn)
+        with self._lock.shared:
+            call(lib.ann_export, self._live(), path, errors=_EXPORT_ERRORS)
         return True
 
     def verify(self) -> bool:
@@ -737,12 +795,22 @@ class AnnoyIndex:
             if self._state is _State.MAPPED and self._shards is not None:
                 state.update(form="shards", paths=self._shards, prefault=self._prefault)
             elif self._state is _State.MAPPED and self._path is not None:
-                state.update(form="file", path=self._path, kind=self._kind, prefault=self._prefault)
+                # A writer's index pickles as its directory: unpickled, it is a reader of it.
+                kind = "live" if self._kind == "writer" else self._kind
+                state.update(form="file", path=self._path, kind=kind, prefault=self._prefault)
             elif self._state is not _State.ADDING:
                 state.update(form="bytes", data=_pickling.file_bytes(handle))
             else:
                 state.update(form="items", **_pickling.items(handle, self._f, self._added))
         return _pickling.restore, (type(self), state)
+
+
+def _dim_and_metric(handle: int) -> Tuple[int, int]:
+    """The dimension and metric code of a native index."""
+    dim, metric = c_uint32(), c_uint32()
+    call(lib.ann_get_dim, handle, byref(dim))
+    call(lib.ann_get_metric, handle, byref(metric))
+    return dim.value, metric.value
 
 
 #: Pickles made before ``_pickling`` existed name this function.

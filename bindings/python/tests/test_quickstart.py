@@ -1,5 +1,5 @@
-"""The README's examples are examples/quickstart.py and examples/search.py, verbatim, and
-they run."""
+"""The README's examples are examples/quickstart.py, examples/search.py and examples/live.py,
+verbatim, and they run."""
 
 import ast
 import os
@@ -13,6 +13,7 @@ import ann
 HERE = Path(__file__).resolve().parents[1]
 EXAMPLE = HERE / "examples" / "quickstart.py"
 SEARCH_EXAMPLE = HERE / "examples" / "search.py"
+LIVE_EXAMPLE = HERE / "examples" / "live.py"
 
 
 def readme_block(heading: str) -> str:
@@ -37,6 +38,19 @@ def run_example(path: Path, cwd: Path) -> str:
 def test_the_readme_shows_the_example_files_verbatim():
     assert readme_block("Quickstart") == EXAMPLE.read_text()
     assert readme_block("Keys, filtered search and shards") == SEARCH_EXAMPLE.read_text()
+    assert readme_block("Live indexes") == LIVE_EXAMPLE.read_text()
+
+
+def test_the_live_example_runs(tmp_path):
+    assert run_example(LIVE_EXAMPLE, tmp_path).splitlines() == [
+        "[1, 2]",
+        "True False",
+        "[1, 3]",
+        "2 True 3",
+        "[1, 3, 4]",
+    ]
+    assert (tmp_path / "vectors.live" / "MANIFEST").is_file()
+    assert ann.file_info(tmp_path / "vectors.ann").kind == "native"
 
 
 def test_the_search_example_runs(tmp_path):
