@@ -344,6 +344,11 @@ impl Writer {
     /// during the build; those made meanwhile move to the new log. On failure (a full disk,
     /// say) the directory keeps its current generation.
     pub fn compact(&self, n_threads: i32) -> Result<()> {
+        if n_threads == 0 || n_threads < -1 {
+            return Err(Error::invalid_argument(format!(
+                "n_threads must be -1 (all cores) or at least 1, got {n_threads}"
+            )));
+        }
         let _one_at_a_time = lock(&self.compacting);
         let (items, last, generation, seed) = {
             let s = self.state.read().unwrap_or_else(|p| p.into_inner());

@@ -49,7 +49,11 @@
     X(ann_open_shards) X(ann_search_options_new) X(ann_search_options_free)                   \
     X(ann_search_options_set_search_k) X(ann_search_options_set_allow_list)                   \
     X(ann_search_options_set_deny_list) X(ann_search_options_set_filter) X(ann_search)        \
-    X(ann_search_by_item) X(ann_search_batch)
+    X(ann_search_by_item) X(ann_search_batch) X(ann_writer_options_new)                      \
+    X(ann_writer_options_free) X(ann_writer_options_set_durability)                           \
+    X(ann_writer_options_set_flush_ms) X(ann_writer_options_set_n_trees) X(ann_writer_open)   \
+    X(ann_writer_free) X(ann_upsert) X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch)    \
+    X(ann_sync) X(ann_compact) X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export)
 
 #define DECLARE_SLOT(name) __typeof__(name) *name;
 /* Written once by init, during Native's class initialisation, then only read. */
@@ -73,6 +77,8 @@ static JavaVM *jvm;
 static ann_index *handle(jlong pointer) { return (ann_index *)(intptr_t)pointer; }
 
 static ann_search_options *options_handle(jlong pointer) { return (ann_search_options *)(intptr_t)pointer; }
+
+static ann_writer *writer_handle(jlong pointer) { return (ann_writer *)(intptr_t)pointer; }
 
 static void throw_named(JNIEnv *env, const char *class_name, const char *message) {
     jclass cls = (*env)->FindClass(env, class_name);
@@ -896,4 +902,146 @@ JNIEXPORT void JNICALL Java_io_github_ann_Native_searchBatchDirect(JNIEnv *env, 
     if (values != NULL)
         batch(env, index, values, (size_t)n_queries, n, 1, -1, options, n_threads, out_ids, out_distances,
               out_counts);
+}
+
+/* ---------------------------------------------------------------- live indexes */
+
+/*
+ * A writer call waits for the log (and, with ANN_DURABILITY_SYNC, for its sync), and several
+ * Java threads may be in one at once: so its inputs are copied, never pinned.
+ */
+
+/* A malloc'd copy of a long[]; NULL with an exception. */
+static uint64_t *copy_keys(JNIEnv *env, jlongArray array, jsize *out_length) {
+    jsize length = (*env)->GetArrayLength(env, array);
+    uint64_t *values = malloc((size_t)(length > 0 ? length : 1) * sizeof *values);
+    if (values == NULL) {
+        throw_oom(env);
+        return NULL;
+    }
+    (*env)->GetLongArrayRegion(env, array, 0, length, (jlong *)values);
+    if ((*env)->ExceptionCheck(env)) {
+        free(values);
+        return NULL;
+    }
+    *out_length = length;
+    return values;
+}
+
+/*
+ * Makes writer options from Java's values (durability, flush_ms and n_trees already checked by
+ * WriterOptions, and checked again here by libann), opens the directory and frees the options.
+ */
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_writerOpen(JNIEnv *env, jclass cls, jbyteArray dir, jint dim,
+                                                             jint metric, jint durability, jint flush_ms,
+                                                             jint n_trees) {
+    (void)cls;
+    char *text = c_string(env, dir);
+    if (text == NULL) return 0;
+    ann_writer_options *options = NULL;
+    ann_writer *writer = NULL;
+    ann_status status = api.ann_writer_options_new((uint32_t)dim, (ann_metric)metric, &options);
+    if (status == ANN_STATUS_OK) status = api.ann_writer_options_set_durability(options, (uint32_t)durability);
+    if (status == ANN_STATUS_OK) status = api.ann_writer_options_set_flush_ms(options, (uint32_t)flush_ms);
+    if (status == ANN_STATUS_OK) status = api.ann_writer_options_set_n_trees(options, (int32_t)n_trees);
+    if (status == ANN_STATUS_OK) status = api.ann_writer_open(text, options, &writer);
+    free(text);
+    /* The message first: it is the failing call's only until the next libann call. */
+    jlong result = ok(env, status, JNI_TRUE) ? (jlong)(intptr_t)writer : 0;
+    api.ann_writer_options_free(options);
+    return result;
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_writerFree(JNIEnv *env, jclass cls, jlong writer) {
+    (void)env, (void)cls;
+    api.ann_writer_free(writer_handle(writer));
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_upsert(JNIEnv *env, jclass cls, jlong writer, jlong key,
+                                                        jfloatArray vector) {
+    (void)cls;
+    float *values = copy_floats(env, vector);
+    if (values == NULL) return;
+    ann_status status = api.ann_upsert(writer_handle(writer), (uint64_t)key, values);
+    free(values);
+    ok(env, status, JNI_TRUE);
+}
+
+/* `vectors` holds keys.length rows of dim floats (Java checked). */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_upsertBatch(JNIEnv *env, jclass cls, jlong writer,
+                                                             jlongArray keys, jfloatArray vectors) {
+    (void)cls;
+    jsize n = 0;
+    uint64_t *key_values = copy_keys(env, keys, &n);
+    if (key_values == NULL) return;
+    float *values = copy_floats(env, vectors);
+    if (values == NULL) {
+        free(key_values);
+        return;
+    }
+    ann_status status = api.ann_upsert_batch(writer_handle(writer), key_values, values, (size_t)n);
+    free(values);
+    free(key_values);
+    ok(env, status, JNI_TRUE);
+}
+
+JNIEXPORT jboolean JNICALL Java_io_github_ann_Native_delete(JNIEnv *env, jclass cls, jlong writer, jlong key) {
+    (void)cls;
+    bool existed = false;
+    ann_status status = api.ann_delete(writer_handle(writer), (uint64_t)key, &existed);
+    return ok(env, status, JNI_TRUE) && existed ? JNI_TRUE : JNI_FALSE;
+}
+
+JNIEXPORT jint JNICALL Java_io_github_ann_Native_deleteBatch(JNIEnv *env, jclass cls, jlong writer,
+                                                             jlongArray keys) {
+    (void)cls;
+    jsize n = 0;
+    uint64_t *values = copy_keys(env, keys, &n);
+    if (values == NULL) return -1;
+    size_t deleted = 0;
+    ann_status status = api.ann_delete_batch(writer_handle(writer), values, (size_t)n, &deleted);
+    free(values);
+    return ok(env, status, JNI_TRUE) ? (jint)deleted : -1;
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_sync(JNIEnv *env, jclass cls, jlong writer) {
+    (void)cls;
+    ok(env, api.ann_sync(writer_handle(writer)), JNI_TRUE);
+}
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_compact(JNIEnv *env, jclass cls, jlong writer, jint n_threads) {
+    (void)cls;
+    ok(env, api.ann_compact(writer_handle(writer), (int32_t)n_threads), JNI_TRUE);
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_writerIndex(JNIEnv *env, jclass cls, jlong writer) {
+    (void)cls;
+    ann_index *index = NULL;
+    if (!ok(env, api.ann_writer_index(writer_handle(writer), &index), JNI_FALSE)) return 0;
+    return (jlong)(intptr_t)index;
+}
+
+JNIEXPORT jlong JNICALL Java_io_github_ann_Native_open(JNIEnv *env, jclass cls, jbyteArray path,
+                                                       jboolean prefault) {
+    (void)cls;
+    char *text = c_string(env, path);
+    if (text == NULL) return 0;
+    ann_index *index = NULL;
+    ann_status status = api.ann_open(text, prefault == JNI_TRUE, &index);
+    free(text);
+    return ok(env, status, JNI_TRUE) ? (jlong)(intptr_t)index : 0;
+}
+
+JNIEXPORT jboolean JNICALL Java_io_github_ann_Native_refresh(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    bool changed = false;
+    ann_status status = api.ann_refresh(handle(index), &changed);
+    return ok(env, status, JNI_TRUE) && changed ? JNI_TRUE : JNI_FALSE;
+}
+
+static ann_status export_index(ann_index *index, const char *path) { return api.ann_export(index, path); }
+
+JNIEXPORT void JNICALL Java_io_github_ann_Native_export(JNIEnv *env, jclass cls, jlong index, jbyteArray path) {
+    (void)cls;
+    with_path(env, index, path, export_index);
 }

@@ -53,6 +53,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * stored items accepted)} neighbours, all accepted, unlike the {@code getNns*} methods, which
  * keep Annoy's semantics. <b>Shards:</b> {@link #openShards(List, boolean)} opens several
  * index files as one read-only index.
+ *
+ * <p><b>Live indexes.</b> An {@link AnnWriter} adds, replaces and deletes items of a live index
+ * directory; {@link AnnWriter#index()} gives a read-only {@code AnnIndex} that sees each write as
+ * soon as it returns, and {@link #open(String, boolean)} one that sees the writes acknowledged
+ * before the open, and later ones after {@link #refresh()}, from any process. Every query works
+ * on both; {@link #export(String)} writes one immutable index file.
  */
 public final class AnnIndex implements AutoCloseable {
     /** The safety net of indexes and {@link SearchOptions}: one thread for both. */
@@ -142,6 +148,32 @@ public final class AnnIndex implements AutoCloseable {
             files[i++] = NativeLoader.cString(Objects.requireNonNull(path, "a path in paths"));
         }
         return new AnnIndex(Native.openShards(files, prefault));
+    }
+
+    /**
+     * Opens {@code path} read-only: an index file (as {@link #load(String, boolean)}), or a live
+     * index directory that an {@link AnnWriter} writes, in this process or another. A directory
+     * is read without a lock, never blocking its writer: the index sees every write acknowledged
+     * before the open, and later ones after {@link #refresh()}. Every query works on it;
+     * {@code addItem}, {@code build} and {@code save} throw {@link AnnStateException} ({@link
+     * #export(String)} writes a file).
+     *
+     * @param prefault read the whole files in now, rather than a page at a time on first use
+     * @throws IOException if the path is missing or unreadable, a directory has no MANIFEST (it
+     *     is not a live index), or a file is damaged ({@link Status#CORRUPT_FILE})
+     */
+    public static AnnIndex open(String path, boolean prefault) throws IOException {
+        return new AnnIndex(Native.open(NativeLoader.cString(path), prefault));
+    }
+
+    /** {@link #open(String, boolean)} without prefaulting. */
+    public static AnnIndex open(String path) throws IOException {
+        return open(path, false);
+    }
+
+    /** Takes ownership of a new {@code ann_index *} (for {@link AnnWriter#index()}). */
+    static AnnIndex adopt(long pointer) {
+        return new AnnIndex(pointer);
     }
 
     /** {@link #openShards(List, boolean)} without prefaulting. */
@@ -319,6 +351,39 @@ public final class AnnIndex implements AutoCloseable {
     public void verify() throws IOException {
         this.<Void, IOException>shared(p -> {
             Native.verify(p);
+            return null;
+        });
+    }
+
+    /**
+     * Brings an index {@linkplain #open(String, boolean) opened} on a live directory up to date:
+     * the writes acknowledged since, or the new generation after a compaction. Queries running
+     * on other threads meanwhile finish on the state they started with (the files they read
+     * stay mapped), and later ones see the new state. For other indexes (files, shards, an
+     * {@link AnnWriter#index()}, which is always current) it changes nothing.
+     *
+     * @return whether anything changed
+     * @throws IOException if the directory's files cannot be read or are damaged; the index
+     *     keeps its previous state
+     */
+    public boolean refresh() throws IOException {
+        // ann_refresh is safe while other threads query the same handle: a shared lock.
+        return this.<Boolean, IOException>shared(Native::refresh);
+    }
+
+    /**
+     * Writes every item into one new immutable index file at {@code path}, atomically (like
+     * {@link #save}): for a live index its live items, compacted (a fresh build with the
+     * writer's tree count); for shards all their items; a plain built index as it is. The file
+     * loads with {@link #load(String, boolean)} or {@link #open(String, boolean)}.
+     *
+     * @throws IllegalStateException for an in-memory index that is not built
+     * @throws IOException if the file cannot be written
+     */
+    public void export(String path) throws IOException {
+        byte[] file = NativeLoader.cString(path);
+        this.<Void, IOException>shared(p -> {
+            Native.export(p, file);
             return null;
         });
     }

@@ -5,10 +5,10 @@ import java.nio.Buffer;
 /**
  * The JNI glue ({@code src/main/c/ann_jni.c}): one static method per libann function.
  *
- * <p>Handles are {@code ann_index *} and {@code ann_search_options *} pointers carried as
- * {@code long}s, and so are filter contexts (the glue's own). Keys are {@code uint64_t} carried
+ * <p>Handles are {@code ann_index *}, {@code ann_search_options *} and {@code ann_writer *}
+ * pointers carried as {@code long}s, and so are filter contexts (the glue's own). Keys are {@code uint64_t} carried
  * as {@code long}s, the same 64 bits. Nothing here checks
- * state or locks anything: {@link AnnIndex} does that, and calls these only with a live handle
+ * state or locks anything: {@link AnnIndex} and {@link AnnWriter} do that, and calls these only with a live handle
  * and arrays of the right sizes. A failing status arrives as the exception {@link Errors}
  * builds, with the library's message; methods declaring {@link java.io.IOException} get file
  * errors as such, the others wrapped in {@link java.io.UncheckedIOException}.
@@ -199,4 +199,41 @@ final class Native {
             long[] outIds,
             float[] outDistances,
             long[] outCounts);
+
+    // ------------------------------------------------------------------ live indexes
+
+    /**
+     * Makes {@code ann_writer_options} from the values (durability: {@code ANN_DURABILITY_*}),
+     * opens the live index directory {@code dir} (NUL-terminated) and frees the options.
+     */
+    static native long writerOpen(byte[] dir, int dim, int metric, int durability, int flushMs, int nTrees)
+            throws java.io.IOException;
+
+    static native void writerFree(long writer);
+
+    /** {@code vector} has {@code dim} floats. */
+    static native void upsert(long writer, long key, float[] vector) throws java.io.IOException;
+
+    /** {@code vectors} has {@code keys.length * dim} floats, row i for {@code keys[i]}. */
+    static native void upsertBatch(long writer, long[] keys, float[] vectors) throws java.io.IOException;
+
+    /** Whether the key was there. */
+    static native boolean delete(long writer, long key) throws java.io.IOException;
+
+    /** How many of the keys were there. */
+    static native int deleteBatch(long writer, long[] keys) throws java.io.IOException;
+
+    static native void sync(long writer) throws java.io.IOException;
+
+    static native void compact(long writer, int nThreads) throws java.io.IOException;
+
+    /** A new read-only {@code ann_index *} on the writer's live index. */
+    static native long writerIndex(long writer);
+
+    static native long open(byte[] path, boolean prefault) throws java.io.IOException;
+
+    /** Whether anything changed. */
+    static native boolean refresh(long index) throws java.io.IOException;
+
+    static native void export(long index, byte[] path) throws java.io.IOException;
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.ann.examples.KeysFiltersShards;
+import io.github.ann.examples.LiveIndex;
 import io.github.ann.examples.Quickstart;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -15,12 +16,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's ```java blocks are, in order, src/examples/.../Quickstart.java and
- * KeysFiltersShards.java, verbatim, and they run.
+ * The README's ```java blocks are, in order, src/examples/.../Quickstart.java,
+ * KeysFiltersShards.java and LiveIndex.java, verbatim, and they run.
  */
 class ReadmeTest {
     private static final Path BINDING = Support.repo().resolve("bindings/java");
-    private static final List<String> EXAMPLES = List.of("Quickstart.java", "KeysFiltersShards.java");
+    private static final List<String> EXAMPLES = List.of("Quickstart.java", "KeysFiltersShards.java", "LiveIndex.java");
 
     @Test
     void readmeJavaBlocksAreTheExampleFiles() throws Exception {
@@ -72,5 +73,14 @@ class ReadmeTest {
         // "date" (0.8, 0.2) and "fig" (0.7, 0.3): the nearest to (1, 0) once apple and banana are
         // filtered out; their FNV-1a hashes are 2^63 and above, printed unsigned.
         assertEquals(List.of("9609363733564572473", "15897298873157768501", "6 items in 2 shards"), lines);
+    }
+
+    @Test
+    void liveIndexRuns() throws Exception {
+        List<String> lines = run(LiveIndex::main);
+        // Seen at once by the writer's index; by the reader only after refresh, compaction included:
+        // item 3 deleted, item 1 moved to (0, 0, 1), so item 2 is now the nearest to (1, 0.1, 0).
+        assertEquals(List.of("[1, 3]", "deleted 3: true", "3 items before refresh", "changed: true, 2 items", "[2, 1]"),
+                lines);
     }
 }
