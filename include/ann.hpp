@@ -8,7 +8,8 @@
  *    was wrong and what to do) and whose status() is the ann_status. Nothing is written to an
  *    output on failure.
  *  - Threads: const methods may run concurrently from any number of threads on one index;
- *    non-const methods need exclusive access, as the C functions they call do.
+ *    non-const methods need exclusive access, as the C functions they call do. (ann::Writer
+ *    is the exception: it is internally synchronised, see "Live indexes" below.)
  *  - Vectors are dim() floats; for Metric::Hamming dim() counts bits, and the *_packed methods
  *    take 64-bit words, bit j of word i being bit 64*i + j.
  * Link with ann::ann (or ann::ann_static) from CMake, or `pkg-config --libs ann`.
@@ -41,6 +42,44 @@
  *      ann::SearchOptions options;
  *      options.search_k(5000).filter([](uint64_t key) { return key % 2 == 0; });
  *      for (const ann::Neighbor& hit : index.search(query, 10, options)) use(hit.id);
+ *
+ * Live indexes (add, replace and delete after build, durably, while other processes read):
+ *  - A live index is a directory. ann::Writer::open(dir, dim, metric, ann::WriterOptions)
+ *    creates it when missing; an existing one must have that dim and metric (else
+ *    ANN_STATUS_INVALID_ARGUMENT). One writer per directory: a second one, in any process,
+ *    gets ANN_STATUS_INVALID_STATE until the first is closed.
+ *  - ann::Writer (move-only; its destructor closes it): upsert(key, vector) adds or replaces,
+ *    upsert_batch(keys, vectors) logs many as one record (all or none after a crash),
+ *    remove(key) -> whether the key was there (an unknown key is not an error),
+ *    remove_batch(keys) -> how many were there, sync(), compact(n_threads), index(), close().
+ *    Every method but close(), release() and assignment may run on several threads at once
+ *    (concurrent writes share one log sync). After close() (idempotent), a move or release(),
+ *    the methods throw ANN_STATUS_INVALID_STATE.
+ *  - Durability::Sync (the default): a write returns once it is in the log and synced; it
+ *    survives a crash and a power loss. Durability::Timer: a write returns once it is in the
+ *    log, which is synced every flush_ms; it survives a process crash, a power loss can lose
+ *    the last flush_ms of writes; sync() (and close()) make everything durable.
+ *  - Writer::index() is a read-only ann::Index that sees each write as soon as the call
+ *    returns, and may outlive the writer. ann::Index::open(dir) is a reader of the directory
+ *    (any process, no lock): it sees every write acknowledged before the open, and the later
+ *    ones (or the new segment after a compaction) after refresh(), which returns whether
+ *    anything changed. refresh() is const: it may run while other threads query the same
+ *    index, and their queries finish on the state they started with. Every query form works
+ *    on both; a deleted key is never returned; search() returns exactly min(n, live accepted
+ *    items). add_item, build and save throw ANN_STATUS_INVALID_STATE; export_to(path) writes
+ *    the live items as one immutable index file (a fresh build).
+ *  - compact(n_threads) folds the log and the deletions into one new segment on the calling
+ *    thread; writes and queries on other threads go on meanwhile. On failure (a full disk)
+ *    the directory keeps its last good state and the error says why.
+ *  - fork(): the directory lock is an flock on a close-on-exec descriptor, so a child forked
+ *    while a Writer is open keeps the directory locked until it exits or execs, even after the
+ *    parent closes its writer. Fork reader processes before opening the writer, or exec.
+ *
+ *      ann::Writer writer = ann::Writer::open("items.live", 64, ann::Metric::Angular);
+ *      writer.upsert(42, vector);                  // durable and visible when it returns
+ *      bool existed = writer.remove(7);
+ *      ann::Index reader = ann::Index::open("items.live");  // in any process
+ *      if (reader.refresh()) use(reader.search(query, 10));
  */
 #ifndef ANN_HPP
 #define ANN_HPP
@@ -285,7 +324,11 @@ class SearchOptions {
   std::unique_ptr<FilterState> filter_;
 };
 
-/** An index: built in memory, or memory-mapped from a file. Move-only; owns its handle. */
+/**
+ * An index: built in memory, memory-mapped from a file or from several (open_shards), or a
+ * read-only view of a live index (Writer::index(), Index::open of a directory). Move-only;
+ * owns its handle.
+ */
 class Index {
  public:
   /** An empty index for vectors of `dim` values (bits, for hamming). */
@@ -338,6 +381,17 @@ class Index {
   }
 
   /**
+   * Opens `path` read-only: an index file (as load()), or a live index directory, read without
+   * a lock from any process. A directory reader sees every write acknowledged before the open
+   * and the later ones after refresh(). A directory with no MANIFEST is ANN_STATUS_IO.
+   */
+  static Index open(const std::string& path, bool prefault = false) {
+    ann_index* handle = nullptr;
+    detail::check(ann_open(path.c_str(), prefault, &handle));
+    return Index(handle);
+  }
+
+  /**
    * Adds or replaces the item with key `id` (any value but ann::no_key) from `dim()` floats at
    * `vector`.
    */
@@ -385,6 +439,29 @@ class Index {
 
   /** Checks the whole index: the body checksum and every tree. */
   void verify() const { detail::check(ann_verify(handle())); }
+
+  /**
+   * A reader of a live directory (Index::open) catches up with the writes logged since it
+   * opened or last refreshed, or with the new segment after a compaction; returns whether
+   * anything changed. Const: it may run while other threads query this index (their queries
+   * finish on the state they started with). Other indexes (files, a writer's index(), shards)
+   * are always current: it returns false.
+   */
+  bool refresh() const {
+    bool changed = false;
+    detail::check(ann_refresh(handle(), &changed));
+    return changed;
+  }
+
+  /**
+   * Writes every item into one new immutable index file at `path`, atomically: a live index's
+   * live items (a fresh build with the n_trees of its writer options; a live index with no
+   * items is ANN_STATUS_INVALID_STATE), every shard's items, or a plain index as save() would.
+   * (`export` is a C++ keyword.)
+   */
+  void export_to(const std::string& path) const {
+    detail::check(ann_export(handle(), path.c_str()));
+  }
 
   /** The `n` items nearest to `query` (dim() floats), nearest first. search_k -1: n * n_trees. */
   std::vector<Neighbor> get_nns_by_vector(const float* query, size_t n,
@@ -688,6 +765,213 @@ class Index {
   }
 
   ann_index* handle_ = nullptr;
+};
+
+/** When a live index's write counts as done; the values are the ANN_DURABILITY_* codes. */
+enum class Durability : uint32_t {
+  /** Returns once the write is in the log and the log is synced (concurrent writes share one
+      sync): it survives a process crash and a power loss. The default. */
+  Sync = ANN_DURABILITY_SYNC,
+  /** Returns once the write is in the log, which is synced every flush_ms milliseconds: it
+      survives a process crash; a power loss can lose the last flush_ms of writes. */
+  Timer = ANN_DURABILITY_TIMER,
+};
+
+/** Writer::open's settings besides the dim and metric; the defaults are ann.h's. */
+struct WriterOptions {
+  Durability durability = Durability::Sync;
+  uint32_t flush_ms = 100; /**< Durability::Timer: milliseconds between log syncs, 1 to 60000 */
+  int32_t n_trees = 50;    /**< trees of the segments compaction builds; -1: Annoy's count */
+};
+
+/**
+ * The one writer of a live index directory. Move-only; owns its ann_writer* and closes it in
+ * its destructor. Every method but close(), release() and assignment may be called from
+ * several threads at once: the writer is internally synchronised, and concurrent writes share
+ * one log sync. After close(), a move or release(), the methods throw
+ * ANN_STATUS_INVALID_STATE.
+ */
+class Writer {
+ public:
+  /**
+   * Opens the live index directory `dir` for writing, creating it (and its parents) when
+   * missing; an existing one must hold vectors of `dim` and `metric` (else
+   * ANN_STATUS_INVALID_ARGUMENT). Replays the log: every acknowledged write is back, and a
+   * torn last record (a crash mid-write) is cut. A directory another writer has open, in any
+   * process, is ANN_STATUS_INVALID_STATE; a damaged one ANN_STATUS_CORRUPT_FILE.
+   */
+  static Writer open(const std::string& dir, uint32_t dim, Metric metric,
+                     const WriterOptions& options = {}) {
+    ann_writer_options* raw = nullptr;
+    detail::check(ann_writer_options_new(dim, static_cast<ann_metric>(metric), &raw));
+    std::unique_ptr<ann_writer_options, OptionsFree> c_options(raw);
+    detail::check(
+        ann_writer_options_set_durability(raw, static_cast<uint32_t>(options.durability)));
+    detail::check(ann_writer_options_set_flush_ms(raw, options.flush_ms));
+    detail::check(ann_writer_options_set_n_trees(raw, options.n_trees));
+    ann_writer* handle = nullptr;
+    detail::check(ann_writer_open(dir.c_str(), raw, &handle));
+    return Writer(handle, dim, metric);
+  }
+
+  /**
+   * Takes ownership of a handle from ann_writer_open (nullptr: a closed writer). Reads its dim
+   * and metric; if that fails, frees the handle and throws.
+   */
+  explicit Writer(ann_writer* handle) : handle_(handle) {
+    if (handle_ == nullptr) return;
+    try {
+      Index view = index();
+      dim_ = view.dim();
+      metric_ = view.metric();
+    } catch (...) {
+      ann_writer_free(std::exchange(handle_, nullptr));
+      throw;
+    }
+  }
+
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  Writer(Writer&& other) noexcept
+      : handle_(other.release()), dim_(other.dim_), metric_(other.metric_) {}
+  Writer& operator=(Writer&& other) noexcept {
+    if (this != &other) {
+      ann_writer_free(handle_);
+      dim_ = other.dim_;
+      metric_ = other.metric_;
+      handle_ = other.release();
+    }
+    return *this;
+  }
+  /** Syncs the log and releases the directory (a failing final sync is not reported). */
+  ~Writer() { ann_writer_free(handle_); }
+
+  /**
+   * Syncs the log, releases the directory's lock and the handle; later calls throw
+   * ANN_STATUS_INVALID_STATE, a second close() does nothing. Throws if the final sync failed
+   * (the writer is closed all the same). Index handles from index() stay usable and stop
+   * changing. Needs exclusive access: no other call on this writer may be running.
+   */
+  void close() {
+    if (handle_ == nullptr) return;
+    ann_status status = ann_sync(handle_);
+    std::string message;
+    if (status != ANN_STATUS_OK) message = detail::last_error_message();
+    ann_writer_free(std::exchange(handle_, nullptr));
+    if (status != ANN_STATUS_OK) throw Error(status, message);
+  }
+
+  /** Whether the writer has its handle (not closed, moved from or released). */
+  bool is_open() const noexcept { return handle_ != nullptr; }
+
+  /**
+   * Adds or replaces the item `key` (any value but ann::no_key) with dim() floats at `vector`.
+   * Returns once the write is logged (and synced, with Durability::Sync); index() sees it at
+   * once, readers after refresh(). NaN or infinite values are ANN_STATUS_INVALID_ARGUMENT; a
+   * log that cannot be written (a full disk) ANN_STATUS_IO, and nothing changes.
+   */
+  void upsert(uint64_t key, const float* vector) {
+    detail::check(ann_upsert(handle(), key, vector));
+  }
+
+  /** As above; the vector must hold exactly dim() values. */
+  void upsert(uint64_t key, const std::vector<float>& vector) {
+    ann_writer* writer = handle();
+    if (vector.size() != dim_)
+      detail::invalid("ann::Writer: vector has " + std::to_string(vector.size()) +
+                      " values, but the live index has dim " + std::to_string(dim_));
+    detail::check(ann_upsert(writer, key, vector.data()));
+  }
+
+  /**
+   * Upserts `n` items: keys[i] gets row i of `vectors` (n * dim() floats), logged as one
+   * record, so after a crash all of them are there or none.
+   */
+  void upsert_batch(const uint64_t* keys, const float* vectors, size_t n) {
+    detail::check(ann_upsert_batch(handle(), keys, vectors, n));
+  }
+
+  /** As above; `vectors` must hold exactly keys.size() rows of dim() values. */
+  void upsert_batch(const std::vector<uint64_t>& keys, const std::vector<float>& vectors) {
+    ann_writer* writer = handle();
+    if (vectors.size() % dim_ != 0 || vectors.size() / dim_ != keys.size())
+      detail::invalid("ann::Writer::upsert_batch: " + std::to_string(keys.size()) +
+                      " keys need " + std::to_string(keys.size()) + " rows of dim " +
+                      std::to_string(dim_) + ", but vectors has " +
+                      std::to_string(vectors.size()) + " values");
+    detail::check(ann_upsert_batch(writer, keys.data(), vectors.data(), keys.size()));
+  }
+
+  /**
+   * Deletes the item `key`; returns whether it was there (an unknown key is not an error).
+   * Durable as upsert(); a deleted key is never returned by a query.
+   */
+  bool remove(uint64_t key) {
+    bool existed = false;
+    detail::check(ann_delete(handle(), key, &existed));
+    return existed;
+  }
+
+  /** Deletes `n` keys as one record; returns how many of them were there. */
+  size_t remove_batch(const uint64_t* keys, size_t n) {
+    size_t deleted = 0;
+    detail::check(ann_delete_batch(handle(), keys, n, &deleted));
+    return deleted;
+  }
+  size_t remove_batch(const std::vector<uint64_t>& keys) {
+    return remove_batch(keys.data(), keys.size());
+  }
+
+  /** Syncs the log now: every write made so far is on disk when it returns (Timer mode). */
+  void sync() { detail::check(ann_sync(handle())); }
+
+  /**
+   * Folds every live item into one new segment built on `n_threads` threads (-1: all cores),
+   * switches the directory to it and removes the old files (readers that map them keep them
+   * until they refresh). Runs on the calling thread; writes and queries on other threads go
+   * on meanwhile. On failure the directory keeps its current state, and the error says why.
+   */
+  void compact(int32_t n_threads = -1) { detail::check(ann_compact(handle(), n_threads)); }
+
+  /**
+   * A read-only index on this live index that sees every write as soon as the write call
+   * returns; it may outlive the writer.
+   */
+  Index index() {
+    ann_index* view = nullptr;
+    detail::check(ann_writer_index(handle(), &view));
+    return Index(view);
+  }
+
+  /** Floats per vector (bits, for hamming); 0 for a writer made from nullptr. */
+  uint32_t dim() const noexcept { return dim_; }
+  Metric metric() const noexcept { return metric_; }
+
+  /** The C handle, still owned by this Writer (nullptr after close, release or a move). */
+  ann_writer* get() const noexcept { return handle_; }
+  /** Gives the C handle away: the caller frees it with ann_writer_free. */
+  ann_writer* release() noexcept { return std::exchange(handle_, nullptr); }
+
+ private:
+  struct OptionsFree {
+    void operator()(ann_writer_options* options) const noexcept {
+      ann_writer_options_free(options);
+    }
+  };
+
+  Writer(ann_writer* handle, uint32_t dim, Metric metric) noexcept
+      : handle_(handle), dim_(dim), metric_(metric) {}
+
+  ann_writer* handle() const {
+    if (handle_ == nullptr)
+      throw Error(ANN_STATUS_INVALID_STATE,
+                  "ann::Writer: this writer is closed (or was moved from or released)");
+    return handle_;
+  }
+
+  ann_writer* handle_ = nullptr;
+  uint32_t dim_ = 0;
+  Metric metric_ = Metric::Angular;
 };
 
 }  // namespace ann

@@ -79,7 +79,7 @@ pub struct Writer {
     durable: Mutex<Durable>,
     synced: Condvar,
     compacting: Mutex<()>,
-    _lock: File,
+    _lock: DirLock,
     stop: Arc<AtomicBool>,
     timer: Mutex<Option<JoinHandle<()>>>,
     torn: u64,
@@ -519,8 +519,43 @@ fn check_tail_is_torn(file: &mut File, path: &Path, end: u64, len: u64) -> Resul
     Ok(())
 }
 
-/// Takes the directory's writer lock, or reports who holds it.
-fn take_lock(dir: &Path) -> Result<File> {
+/// The writer lock of a directory: a POSIX record lock on its `LOCK` file, which other
+/// processes see and which a child forked from the writer does not inherit (an `flock` would
+/// be shared with the child and outlive the writer), plus a registry of the directories this
+/// process writes to (record locks are per process, so they cannot refuse a second writer in
+/// the same process). Both are released when the writer is dropped.
+pub(crate) struct DirLock {
+    _file: File,
+    dir: PathBuf,
+}
+
+fn registry() -> MutexGuard<'static, std::collections::HashSet<PathBuf>> {
+    static LOCKED: std::sync::OnceLock<Mutex<std::collections::HashSet<PathBuf>>> = std::sync::OnceLock::new();
+    lock(LOCKED.get_or_init(Default::default))
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        registry().remove(&self.dir);
+    }
+}
+
+/// Takes the directory's writer lock, or reports that another writer holds it.
+fn take_lock(dir: &Path) -> Result<DirLock> {
+    let held = || {
+        Error::invalid_state(format!(
+            "the live index in {} is already open for writing (another writer holds its LOCK); close that writer first",
+            dir.display()
+        ))
+    };
+    let canonical = std::fs::canonicalize(dir).map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))?;
+    if !registry().insert(canonical.clone()) {
+        return Err(held());
+    }
+    let unregister = |e: Error| {
+        registry().remove(&canonical);
+        e
+    };
     let path = dir.join("LOCK");
     let file = OpenOptions::new()
         .read(true)
@@ -528,19 +563,21 @@ fn take_lock(dir: &Path) -> Result<File> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        .map_err(|e| unregister(Error::io(format!("cannot open {}", path.display()), e)))?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
-        // SAFETY: flock on a file descriptor this function owns; it only changes lock state.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            return Err(Error::invalid_state(format!(
-                "the live index in {} is already open for writing (another writer holds its LOCK); close that writer first",
-                dir.display()
-            )));
+        // SAFETY: a zeroed flock struct is a valid value; the fields that matter are set next.
+        let mut request: libc::flock = unsafe { std::mem::zeroed() };
+        request.l_type = libc::F_WRLCK as _;
+        request.l_whence = libc::SEEK_SET as _;
+        // SAFETY: fcntl(F_SETLK) on a descriptor this function owns, with a valid flock
+        // struct; it only changes lock state. l_start = l_len = 0 locks the whole file.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &request) } != 0 {
+            return Err(unregister(held()));
         }
     }
-    Ok(file)
+    Ok(DirLock { _file: file, dir: canonical })
 }
 
 /// A new directory's first generation: no segment, an empty log, a manifest naming it.

@@ -1,11 +1,22 @@
 // Exercises every method of ann.hpp through an installed (or vendored) libann, as C++17 and
 // C++20. Prints "cpp ok: N checks" and exits 0, or prints each failed check and exits 1.
+// POSIX: the live index test forks a reader process at the start of main (see
+// fork_reader_process) and works in live index directories under the working directory.
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
@@ -22,12 +33,13 @@ namespace {
 
 int checks = 0;
 int failures = 0;
+const char* who = "";  // "reader process, " in the live index test's child
 
 void check(bool ok, const char* what, int line) {
   checks++;
   if (!ok) {
     failures++;
-    std::fprintf(stderr, "line %d: check failed: %s\n", line, what);
+    std::fprintf(stderr, "%sline %d: check failed: %s\n", who, line, what);
   }
 }
 #define CHECK(cond) check((cond), #cond, __LINE__)
@@ -658,9 +670,600 @@ void bad_shard_input() {
   CHECK(single.n_stored() == ann::Index::load("cpp-shard2.ann").n_stored());
 }
 
+
+// ---- Live indexes ----
+
+// A live index directory in the working directory, removed first if a previous run left it.
+std::string fresh_dir(const std::string& name) {
+  std::filesystem::remove_all(name);
+  return name;
+}
+
+// What a live index must hold: key -> vector.
+using LiveModel = std::map<uint64_t, std::vector<float>>;
+
+// Options whose search_k covers every item of a small live index.
+ann::SearchOptions live_exhaustive(size_t items) {
+  ann::SearchOptions options;
+  options.search_k(int64_t(items + 10) * 400);
+  return options;
+}
+
+// Checks that `index` holds exactly `model`: the item count, every vector, no key of `gone`
+// (never added or deleted) found or returned, and exhaustive searches equal brute force.
+void check_live(const ann::Index& index, const LiveModel& model, const std::vector<uint64_t>& gone,
+                int line) {
+  Keyed data;
+  for (const auto& item : model) {
+    data.keys.push_back(item.first);
+    data.vectors.push_back(item.second);
+  }
+  check(index.n_stored() == model.size(), "n_stored() is the number of live items", line);
+  bool vectors_match = true;
+  for (const auto& item : model) vectors_match = vectors_match && index.get_item_vector(item.first) == item.second;
+  check(vectors_match, "every live item has its latest vector", line);
+  for (uint64_t key : gone) expect_error(ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_item_vector(key); }, line);
+  ann::SearchOptions exhaustive = live_exhaustive(model.size());
+  auto queries = random_vectors(3, kDim, 79);
+  if (!data.vectors.empty()) queries.push_back(data.vectors[data.vectors.size() / 2]);
+  for (const auto& q : queries)
+    check(ids_of(index.search(q, 10, exhaustive)) == exact_top(data, q, 10, [](uint64_t) { return true; }),
+          "an exhaustive search of the live index equals brute force", line);
+  // Every live item, none twice, no deleted one, nearest first: exactly min(n, live items).
+  std::unordered_set<uint64_t> live(data.keys.begin(), data.keys.end());
+  check(well_formed(index.search(queries[0], model.size() + 5, exhaustive), model.size(), live),
+        "search returns exactly the live items", line);
+}
+#define CHECK_LIVE(index, model, gone) check_live(index, model, gone, __LINE__)
+
+void live_writes_are_visible_at_once() {
+  const std::string dir = fresh_dir("cpp-live-visible");
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  CHECK(writer.is_open() && writer.get() != nullptr);
+  CHECK(writer.dim() == kDim && writer.metric() == ann::Metric::Euclidean);
+  ann::Index view = writer.index();
+  CHECK(view.n_stored() == 0 && view.dim() == kDim && view.metric() == ann::Metric::Euclidean);
+  auto query = random_vectors(1, kDim, 70)[0];
+  CHECK(view.search(query, 10).empty());
+
+  // Each upsert is returned by the very next query: no build step.
+  auto vectors = random_vectors(200, kDim, 71);
+  LiveModel model;
+  std::vector<uint64_t> gone;
+  for (uint64_t i = 0; i < 40; i++) {
+    uint64_t key = (uint64_t(1) << 40) + i * 1000003;
+    writer.upsert(key, vectors[i]);
+    model[key] = vectors[i];
+    auto found = view.search(vectors[i], 1);
+    CHECK(found.size() == 1 && found.at(0).id == key && found[0].distance == 0.0f);
+    CHECK(view.n_stored() == i + 1);
+  }
+  std::vector<uint64_t> keys;
+  std::vector<float> rows;
+  for (uint64_t i = 40; i < 200; i++) {
+    keys.push_back(i);
+    rows.insert(rows.end(), vectors[i].begin(), vectors[i].end());
+    model[i] = vectors[i];
+  }
+  writer.upsert_batch(keys.data(), rows.data(), keys.size());
+  CHECK(view.n_stored() == 200);
+  CHECK(view.get_nns_by_item(199, 1, 1000000).at(0).id == 199);
+  CHECK_LIVE(view, model, gone);
+
+  // Upserting a key that exists replaces its vector.
+  auto replacement = random_vectors(1, kDim, 72)[0];
+  writer.upsert(100, replacement.data());
+  model[100] = replacement;
+  CHECK(view.n_stored() == 200 && view.get_item_vector(100) == replacement);
+  auto found = view.search(replacement, 1);
+  CHECK(found.at(0).id == 100 && found[0].distance == 0.0f);
+  CHECK(view.search(vectors[100], 1).at(0).distance > 0.0f);
+
+  // A deleted key is never returned; deleting it again, or a key never added, says false.
+  CHECK(writer.remove(100));
+  model.erase(100);
+  gone.push_back(100);
+  for (const auto& hit : view.search(replacement, 300)) CHECK(hit.id != 100);
+  CHECK(view.search(replacement, 300).size() == 199);
+  CHECK(!writer.remove(100));
+  CHECK(!writer.remove(123456789));
+  CHECK(!writer.remove(ann::no_key));
+  CHECK(writer.remove_batch({101, 102, 987654321}) == 2);
+  const uint64_t more[] = {103, 103, 104};
+  CHECK(writer.remove_batch(more, 3) == 2);
+  CHECK(writer.remove_batch(std::vector<uint64_t>{}) == 0);
+  for (uint64_t key : {101, 102, 103, 104}) {
+    model.erase(key);
+    gone.push_back(key);
+  }
+  gone.push_back(987654321);
+  CHECK_LIVE(view, model, gone);
+  CHECK_LIVE(writer.index(), model, gone);  // a second view sees the same
+  writer.upsert_batch(std::vector<uint64_t>{}, std::vector<float>{});  // nothing to do
+
+  // Filters work on live indexes: exactly min(n, live accepted), deleted keys never.
+  ann::SearchOptions allow;
+  allow.allow_list({100, 101, 105, 106, 987654321});
+  CHECK(well_formed(view.search(query, 10, allow), 2, {105, 106}));
+  ann::SearchOptions even;
+  std::unordered_set<uint64_t> even_live;
+  for (const auto& item : model)
+    if (item.first % 2 == 0) even_live.insert(item.first);
+  even.filter([](uint64_t key) { return key % 2 == 0; });
+  CHECK(well_formed(view.search(query, 500, even), even_live.size(), even_live));
+  std::vector<float> flat;
+  for (const auto& q : random_vectors(8, kDim, 73)) flat.insert(flat.end(), q.begin(), q.end());
+  ann::BatchResult batch = view.search_batch(flat, 10, even, 2);
+  for (size_t q = 0; q < 8; q++) CHECK(well_formed(batch.row(q), 10, even_live));
+
+  // Read-only: adding, building and saving are refused; export_to writes a plain file.
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, view.add_item(7, vectors[0]));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, view.build(2));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, view.save("cpp-live-visible.ann"));
+  CHECK(!view.refresh());  // a writer's view is always current
+  view.export_to("cpp-live-visible.ann");
+  ann::Index exported = ann::Index::load("cpp-live-visible.ann");
+  CHECK(ann::file_info("cpp-live-visible.ann").kind == ANN_FILE_NATIVE);
+  CHECK_LIVE(exported, model, gone);
+  CHECK(exported.n_trees() > 0);
+}
+
+void live_writes_are_durable() {
+  const std::string dir = fresh_dir("cpp-live-durable");
+  auto vectors = random_vectors(300, kDim, 74);
+  LiveModel model;
+  std::vector<uint64_t> gone;
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  std::vector<uint64_t> keys;
+  std::vector<float> rows;
+  for (uint64_t i = 0; i < 290; i++) {
+    keys.push_back(i * 7);
+    rows.insert(rows.end(), vectors[i].begin(), vectors[i].end());
+    model[i * 7] = vectors[i];
+  }
+  writer.upsert_batch(keys, rows);
+  for (uint64_t i = 290; i < 300; i++) {
+    writer.upsert((uint64_t(1) << 63) + i, vectors[i]);
+    model[(uint64_t(1) << 63) + i] = vectors[i];
+  }
+  for (uint64_t i = 0; i < 5; i++) {  // replaced
+    writer.upsert(i * 7, vectors[299 - i]);
+    model[i * 7] = vectors[299 - i];
+  }
+  for (uint64_t key : {70, 77, 84}) {
+    CHECK(writer.remove(key));
+    model.erase(key);
+    gone.push_back(key);
+  }
+  ann::Index view = writer.index();
+
+  // close() releases the directory; a second close does nothing; any other use is an error.
+  writer.close();
+  CHECK(!writer.is_open() && writer.get() == nullptr);
+  writer.close();
+  std::string closed = EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.upsert(1, vectors[0]));
+  CHECK(closed.find("closed") != std::string::npos);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.upsert(1, vectors[0].data()));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.upsert_batch(keys, rows));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.remove(7));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.remove_batch({7}));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.sync());
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.compact());
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, writer.index());
+  CHECK_LIVE(view, model, gone);  // a view outlives its writer
+
+  // Reopened, everything acknowledged is there, for the writer and for a reader.
+  ann::Writer reopened = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  CHECK_LIVE(reopened.index(), model, gone);
+  CHECK_LIVE(ann::Index::open(dir), model, gone);
+  CHECK_LIVE(ann::Index::open(dir, true), model, gone);  // prefault
+  reopened.upsert(1, vectors[0]);
+  model[1] = vectors[0];
+  // The destructor closes too: the directory opens again at once.
+  { ann::Writer scoped = std::move(reopened); }
+  CHECK(!reopened.is_open());
+  ann::Writer third = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  CHECK_LIVE(third.index(), model, gone);
+}
+
+void live_timer_mode_and_threads() {
+  const std::string dir = fresh_dir("cpp-live-timer");
+  ann::WriterOptions options;
+  options.durability = ann::Durability::Timer;
+  options.flush_ms = 20;
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean, options);
+  ann::Index view = writer.index();
+  // Writers on 4 threads, a reader on a fifth: the writer is internally synchronised.
+  auto vectors = random_vectors(400, kDim, 75);
+  std::atomic<bool> writing{true};
+  std::atomic<int> bad_reads{0};
+  std::thread reader([&] {
+    while (writing.load()) {
+      auto found = view.search(vectors[0], 5);
+      for (size_t i = 1; i < found.size(); i++)
+        if (found[i].distance < found[i - 1].distance) bad_reads++;
+    }
+  });
+  std::vector<std::thread> writers;
+  for (uint64_t t = 0; t < 4; t++)
+    writers.emplace_back([&, t] {
+      for (uint64_t i = t; i < 400; i += 4) writer.upsert(i, vectors[i]);
+    });
+  for (auto& thread : writers) thread.join();
+  writing = false;
+  reader.join();
+  CHECK(bad_reads.load() == 0);
+  writer.sync();
+  LiveModel model;
+  for (uint64_t i = 0; i < 400; i++) model[i] = vectors[i];
+  CHECK_LIVE(view, model, std::vector<uint64_t>{});
+  CHECK_LIVE(ann::Index::open(dir), model, std::vector<uint64_t>{});
+  writer.close();
+  // Reopened with the default (sync) durability: the timer mode's writes are all there.
+  ann::Writer reopened = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  CHECK_LIVE(reopened.index(), model, std::vector<uint64_t>{});
+
+  // Bad options are refused before the directory is made.
+  const std::string bad = fresh_dir("cpp-live-bad-options");
+  ann::WriterOptions zero_flush;
+  zero_flush.flush_ms = 0;
+  ann::WriterOptions long_flush;
+  long_flush.flush_ms = 60001;
+  ann::WriterOptions zero_trees;
+  zero_trees.n_trees = 0;
+  ann::WriterOptions minus_two_trees;
+  minus_two_trees.n_trees = -2;
+  ann::WriterOptions unknown_durability;
+  unknown_durability.durability = static_cast<ann::Durability>(7);
+  for (const ann::WriterOptions& o : {zero_flush, long_flush, zero_trees, minus_two_trees, unknown_durability})
+    EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(bad, kDim, ann::Metric::Euclidean, o));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(bad, 0, ann::Metric::Euclidean));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(bad, kDim, static_cast<ann::Metric>(9)));
+  CHECK(!std::filesystem::exists(bad));
+  ann::WriterOptions automatic_trees;  // -1 and the other bounds are accepted
+  automatic_trees.n_trees = -1;
+  automatic_trees.flush_ms = 60000;
+  automatic_trees.durability = ann::Durability::Timer;
+  ann::Writer::open(bad, kDim, ann::Metric::Euclidean, automatic_trees).close();
+  CHECK(std::filesystem::is_directory(bad));
+}
+
+void live_compaction_keeps_answers() {
+  const std::string dir = fresh_dir("cpp-live-compact");
+  ann::WriterOptions options;
+  options.n_trees = 10;
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean, options);
+  Keyed data = random_keyed(1000, {uint64_t(1) << 40, (uint64_t(1) << 63) + 5}, 76);
+  std::vector<float> rows;
+  for (const auto& v : data.vectors) rows.insert(rows.end(), v.begin(), v.end());
+  writer.upsert_batch(data.keys, rows);
+  LiveModel model;
+  for (size_t i = 0; i < data.keys.size(); i++) model[data.keys[i]] = data.vectors[i];
+  std::vector<uint64_t> gone(data.keys.begin(), data.keys.begin() + 100);
+  CHECK(writer.remove_batch(gone) == 100);
+  for (uint64_t key : gone) model.erase(key);
+  auto replacements = random_vectors(50, kDim, 77);
+  for (size_t i = 0; i < 50; i++) {
+    writer.upsert(data.keys[500 + i], replacements[i]);
+    model[data.keys[500 + i]] = replacements[i];
+  }
+
+  ann::Index view = writer.index();
+  ann::Index reader = ann::Index::open(dir);
+  ann::SearchOptions exhaustive = live_exhaustive(model.size());
+  auto queries = random_vectors(8, kDim, 78);
+  std::vector<std::vector<ann::Neighbor>> before;
+  for (const auto& q : queries) before.push_back(view.search(q, 10, exhaustive));
+  CHECK_LIVE(view, model, gone);
+
+  writer.compact(2);
+  for (size_t q = 0; q < queries.size(); q++) {
+    CHECK(same(view.search(queries[q], 10, exhaustive), before[q]));
+    CHECK(same(reader.search(queries[q], 10, exhaustive), before[q]));  // old files still mapped
+  }
+  CHECK_LIVE(view, model, gone);
+  CHECK_LIVE(reader, model, gone);
+  CHECK(reader.refresh());  // the new generation
+  CHECK(!reader.refresh());
+  CHECK_LIVE(reader, model, gone);
+  for (size_t q = 0; q < queries.size(); q++) CHECK(same(reader.search(queries[q], 10, exhaustive), before[q]));
+
+  // A compaction on another thread while this one writes and queries.
+  auto extra = random_vectors(60, kDim, 79);
+  std::thread compactor([&] { writer.compact(2); });
+  for (uint64_t i = 0; i < 60; i += 10) {
+    std::vector<uint64_t> keys;
+    std::vector<float> batch;
+    for (uint64_t j = i; j < i + 10; j++) {
+      keys.push_back(5000000 + j);
+      batch.insert(batch.end(), extra[j].begin(), extra[j].end());
+      model[5000000 + j] = extra[j];
+    }
+    writer.upsert_batch(keys, batch);
+    CHECK(view.search(extra[i], 1).at(0).id == 5000000 + i);
+  }
+  CHECK(writer.remove(data.keys[200]));
+  model.erase(data.keys[200]);
+  gone.push_back(data.keys[200]);
+  compactor.join();
+  CHECK_LIVE(view, model, gone);
+  CHECK(reader.refresh());
+  CHECK_LIVE(reader, model, gone);
+  writer.compact();  // and once more, everything in one segment
+  CHECK_LIVE(view, model, gone);
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.compact(0));
+  writer.close();
+  CHECK_LIVE(ann::Writer::open(dir, kDim, ann::Metric::Euclidean).index(), model, gone);
+  reader.export_to("cpp-live-compact.ann");
+  CHECK_LIVE(ann::Index::load("cpp-live-compact.ann"), model, gone);
+}
+
+void live_one_writer_per_directory() {
+  const std::string dir = fresh_dir("cpp-live-lock");
+  ann::Writer first = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  std::string busy = EXPECT_ERROR(ANN_STATUS_INVALID_STATE, ann::Writer::open(dir, kDim, ann::Metric::Euclidean));
+  CHECK(!busy.empty());
+  first.upsert(1, std::vector<float>(kDim, 1.0f));
+  first.close();
+  ann::Writer second = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  // A move hands the directory over; the moved-from writer is closed, not a second writer.
+  ann::Writer moved(std::move(second));
+  CHECK(second.get() == nullptr && !second.is_open() && moved.is_open());
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, second.upsert(2, std::vector<float>(kDim, 2.0f)));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, ann::Writer::open(dir, kDim, ann::Metric::Euclidean));
+  second = std::move(moved);
+  CHECK(second.is_open() && !moved.is_open());
+  // release() and adoption: the C handle goes back under RAII with its dim and metric.
+  ann_writer* raw = second.release();
+  CHECK(raw != nullptr && second.get() == nullptr);
+  ann::Writer adopted(raw);
+  CHECK(adopted.dim() == kDim && adopted.metric() == ann::Metric::Euclidean);
+  adopted.upsert(2, std::vector<float>(kDim, 2.0f));
+  CHECK(adopted.index().n_stored() == 2);
+  ann::Writer none(nullptr);
+  CHECK(!none.is_open());
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, none.sync());
+}
+
+void live_bad_input() {
+  const std::string dir = fresh_dir("cpp-live-bad");
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  std::vector<float> good(kDim, 0.5f);
+  writer.upsert(1, good);
+  std::vector<float> nan = good, inf = good;
+  nan[3] = NAN;
+  inf[kDim - 1] = INFINITY;
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert(2, nan));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert(2, inf.data()));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert(ann::no_key, good));
+  std::string length = EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert(2, std::vector<float>(kDim - 1)));
+  CHECK(length.find("dim") != std::string::npos);
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert(2, std::vector<float>(kDim + 1)));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert_batch({2, 3}, std::vector<float>(kDim * 3)));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert_batch({2, 3}, std::vector<float>(kDim * 2 - 1)));
+  // A batch with one bad row changes nothing: all or none.
+  std::vector<float> rows(good);
+  rows.insert(rows.end(), nan.begin(), nan.end());
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert_batch({2, 3}, rows));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.upsert_batch({2, ann::no_key}, std::vector<float>(kDim * 2)));
+  ann::Index view = writer.index();
+  CHECK(view.n_stored() == 1 && view.get_item_vector(1) == good);
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, view.get_item_vector(2));
+  writer.close();
+
+  // Reopening with another dim or metric is refused, and the directory is untouched.
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(dir, kDim + 1, ann::Metric::Euclidean));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(dir, kDim, ann::Metric::Angular));
+  CHECK(ann::Writer::open(dir, kDim, ann::Metric::Euclidean).index().get_item_vector(1) == good);
+
+  // Readers: missing paths and directories that are not live indexes.
+  std::string missing = EXPECT_ERROR(ANN_STATUS_IO, ann::Index::open("no/such/live/dir"));
+  CHECK(missing.find("no/such/live/dir") != std::string::npos);
+  const std::string empty = fresh_dir("cpp-live-empty");
+  std::filesystem::create_directory(empty);
+  std::string manifest = EXPECT_ERROR(ANN_STATUS_IO, ann::Index::open(empty));
+  CHECK(manifest.find("MANIFEST") != std::string::npos);
+  EXPECT_ERROR(ANN_STATUS_CORRUPT_FILE, ann::Index::open("cpp.annoy"));  // no header
+  // A reader of the directory is read-only.
+  ann::Index reader = ann::Index::open(dir);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, reader.add_item(5, good));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, reader.build(2));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, reader.save("cpp-live-bad.ann"));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, reader.save_annoy("cpp-live-bad.annoy"));
+  EXPECT_ERROR(ANN_STATUS_IO, reader.export_to(""));
+  // Exporting a live index with no items is refused.
+  ann::Writer empty_writer = ann::Writer::open(fresh_dir("cpp-live-no-items"), kDim, ann::Metric::Euclidean);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, empty_writer.index().export_to("cpp-live-no-items.ann"));
+  ann::Index moved_from = std::move(reader);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, reader.refresh());
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, reader.export_to("cpp-live-bad.ann"));
+}
+
+void index_open_reads_files_too() {
+  ann::Index opened = ann::Index::open("cpp.ann");
+  ann::Index loaded = ann::Index::load("cpp.ann");
+  CHECK(opened.n_stored() == kItems && opened.n_trees() == loaded.n_trees());
+  for (const auto& q : random_vectors(5, kDim, 80)) CHECK(same(opened.get_nns_by_vector(q, 10), loaded.get_nns_by_vector(q, 10)));
+  CHECK(!opened.refresh());  // a file never changes
+  opened.export_to("cpp-exported.ann");
+  CHECK(ann::Index::load("cpp-exported.ann").get_nns_by_item(3, 10).size() == 10);
+  CHECK(same(ann::Index::load("cpp-exported.ann").get_nns_by_item(3, 10), loaded.get_nns_by_item(3, 10)));
+  ann::Index sharded = ann::Index::open_shards({"cpp-shard0.ann", "cpp-shard1.ann"});
+  CHECK(!sharded.refresh());
+  sharded.export_to("cpp-shards-exported.ann");
+  CHECK(ann::Index::open("cpp-shards-exported.ann").n_stored() == sharded.n_stored());
+}
+
+// ---- A reader in another process ----
+//
+// main() forks the reader first, while this process has one thread and no library state, so
+// the child is a clean single-threaded process (a fork later would copy the writer's lock file
+// and threads stopped mid-call). It waits on a pipe for each step, runs it, and answers with
+// its failed checks so far; at the end of the pipe (the parent done or gone) it exits.
+
+const char* const kSharedDir = "cpp-live-shared";
+
+// The writes of step 1 to 4 of the two-process test, the same in both processes.
+struct LiveStep {
+  std::vector<uint64_t> keys;
+  std::vector<float> rows;
+  std::vector<uint64_t> deletes;
+};
+
+LiveStep live_step(int step) {
+  LiveStep writes;
+  if (step == 3) return writes;  // step 3 is a compaction alone
+  size_t count = step == 1 ? 300 : 40;
+  auto vectors = random_vectors(count, kDim, unsigned(90 + step));
+  for (size_t i = 0; i < count; i++) {
+    uint64_t key = step == 1 ? i : step == 2 ? 300 + i : (uint64_t(1) << 40) + i;
+    if (step == 2 && i == 0) key = 1;  // a replacement
+    writes.keys.push_back(key);
+    writes.rows.insert(writes.rows.end(), vectors[i].begin(), vectors[i].end());
+  }
+  if (step == 1) writes.deletes = {5, 6};
+  if (step == 2) writes.deletes = {10, 11, 12, 13, 301, 99999};
+  if (step == 4) writes.deletes = {20, 302};
+  return writes;
+}
+
+// What the live index holds after steps 1..step, and the keys deleted (or never added).
+std::pair<LiveModel, std::vector<uint64_t>> live_state_after(int step) {
+  LiveModel model;
+  std::vector<uint64_t> gone;
+  for (int s = 1; s <= step; s++) {
+    LiveStep writes = live_step(s);
+    for (size_t i = 0; i < writes.keys.size(); i++)
+      model[writes.keys[i]] = std::vector<float>(writes.rows.begin() + long(i * kDim),
+                                                 writes.rows.begin() + long((i + 1) * kDim));
+    for (uint64_t key : writes.deletes) {
+      model.erase(key);
+      gone.push_back(key);
+    }
+  }
+  return {model, gone};
+}
+
+// The child: step 1 opens the directory; 2 and 4 refresh after writes, 3 after a compaction
+// (the reader still answers from the old files first); 5 opens a writer once the parent's
+// is closed.
+int live_reader_process(int commands, int replies) {
+  std::unique_ptr<ann::Index> reader;
+  char step = 0;
+  while (read(commands, &step, 1) == 1) {
+    try {
+      auto state = live_state_after(step == 5 ? 4 : step);
+      const LiveModel& model = state.first;
+      const std::vector<uint64_t>& gone = state.second;
+      if (step == 1) {
+        reader = std::make_unique<ann::Index>(ann::Index::open(kSharedDir));
+        CHECK_LIVE(*reader, model, gone);
+        CHECK(!reader->refresh());
+        // The parent's writer holds the directory: this process cannot write.
+        EXPECT_ERROR(ANN_STATUS_INVALID_STATE, ann::Writer::open(kSharedDir, kDim, ann::Metric::Euclidean));
+      } else if (step == 2 || step == 4) {
+        CHECK(reader->refresh());
+        CHECK_LIVE(*reader, model, gone);
+        CHECK(!reader->refresh());
+      } else if (step == 3) {
+        CHECK_LIVE(*reader, model, gone);  // the compacted-away files are still mapped here
+        CHECK(reader->refresh());
+        CHECK_LIVE(*reader, model, gone);
+        CHECK(!reader->refresh());
+      } else if (step == 5) {
+        ann::Writer writer = ann::Writer::open(kSharedDir, kDim, ann::Metric::Euclidean);
+        CHECK_LIVE(writer.index(), model, gone);
+        writer.close();
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "reader process, step %d: unexpected exception: %s\n", step, e.what());
+      failures++;
+    }
+    unsigned char answer = static_cast<unsigned char>(std::min(failures, 255));
+    if (write(replies, &answer, 1) != 1) break;
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+struct ReaderProcess {
+  pid_t pid = -1;
+  int commands = -1;  // parent -> child
+  int replies = -1;   // child -> parent
+};
+
+// Forks the reader; call before anything else runs. In the child it never returns.
+ReaderProcess fork_reader_process() {
+  int down[2], up[2];
+  if (pipe(down) != 0 || pipe(up) != 0) {
+    std::perror("pipe");
+    std::exit(1);
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (pid == 0) {
+    close(down[1]);
+    close(up[0]);
+    who = "reader process, ";
+    int status = live_reader_process(down[0], up[1]);
+    std::fflush(stderr);
+    _exit(status);  // no destructors or atexit handlers of the parent's copy
+  }
+  close(down[0]);
+  close(up[1]);
+  signal(SIGPIPE, SIG_IGN);  // a dead child shows as a failed write, not a killed parent
+  return ReaderProcess{pid, down[1], up[0]};
+}
+
+// Runs `step` in the reader; returns its failed checks so far, or -1 if it did not answer
+// within 60 seconds.
+int ask_reader(const ReaderProcess& child, char step) {
+  if (write(child.commands, &step, 1) != 1) return -1;
+  pollfd ready{child.replies, POLLIN, 0};
+  if (poll(&ready, 1, 60000) != 1) return -1;
+  unsigned char answer = 0;
+  return read(child.replies, &answer, 1) == 1 ? int(answer) : -1;
+}
+
+void live_reader_in_another_process(const ReaderProcess& child) {
+  const std::string dir = fresh_dir(kSharedDir);
+  ann::WriterOptions options;
+  options.n_trees = 10;
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean, options);
+  auto write_step = [&writer](int step) {
+    LiveStep writes = live_step(step);
+    writer.upsert_batch(writes.keys, writes.rows);
+    writer.remove_batch(writes.deletes);
+  };
+  write_step(1);
+  CHECK(ask_reader(child, 1) == 0);  // opens, sees step 1, cannot open a writer
+  write_step(2);
+  CHECK(ask_reader(child, 2) == 0);  // refresh: sees step 2
+  writer.compact(2);
+  CHECK(ask_reader(child, 3) == 0);  // refresh: the compacted generation
+  write_step(4);
+  CHECK(ask_reader(child, 4) == 0);  // refresh: writes after the compaction
+  auto state = live_state_after(4);
+  CHECK_LIVE(writer.index(), state.first, state.second);
+  writer.close();
+  CHECK(ask_reader(child, 5) == 0);  // the directory is free: the reader opens a writer
+}
+
+void finish_reader_process(ReaderProcess& child) {
+  close(child.commands);  // end of the pipe: the child exits
+  int status = 0;
+  CHECK(waitpid(child.pid, &status, 0) == child.pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(child.replies);
+}
+
 }  // namespace
 
 int main() {
+  // First, while this process has one thread: the reader process of the live index test.
+  ReaderProcess reader = fork_reader_process();
   try {
     metrics_and_names();
     build_query_save_load();
@@ -676,6 +1279,15 @@ int main() {
     search_options_lifetime_and_errors();
     shards_equal_one_index();
     bad_shard_input();
+    live_writes_are_visible_at_once();
+    live_writes_are_durable();
+    live_timer_mode_and_threads();
+    live_compaction_keeps_answers();
+    live_one_writer_per_directory();
+    live_bad_input();
+    index_open_reads_files_too();
+    live_reader_in_another_process(reader);
+    finish_reader_process(reader);
   } catch (const ann::Error& e) {
     std::fprintf(stderr, "unexpected ann::Error (%s): %s\n", e.status_name(), e.what());
     return 1;
