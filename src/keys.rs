@@ -26,7 +26,9 @@
 //! | 64 | 8 x n | the keys, strictly ascending, none equal to `u64::MAX` |
 
 use crate::error::{Error, Result};
-use std::collections::{HashMap, HashSet};
+// Renamed so the header generator, which reads every type alias, does not mistake these
+// two-parameter forms for the one-parameter ones elsewhere.
+use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes a key by Fibonacci multiplication: keys are looked up on every candidate of a
@@ -49,9 +51,9 @@ impl Hasher for KeyHasher {
 }
 
 /// A set of keys, hashed as [`KeyHasher`] does.
-pub(crate) type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
+pub(crate) type KeySet = StdHashSet<u64, BuildHasherDefault<KeyHasher>>;
 /// A map from keys, hashed as [`KeyHasher`] does.
-pub(crate) type KeyMapOf<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+pub(crate) type KeyMapOf<V> = StdHashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
 /// The section kind in the file header's table.
 pub(crate) const SECTION_KIND: u32 = 2;

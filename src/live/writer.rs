@@ -529,14 +529,15 @@ pub(crate) struct DirLock {
     dir: PathBuf,
 }
 
-fn registry() -> MutexGuard<'static, std::collections::HashSet<PathBuf>> {
-    static LOCKED: std::sync::OnceLock<Mutex<std::collections::HashSet<PathBuf>>> = std::sync::OnceLock::new();
-    lock(LOCKED.get_or_init(Default::default))
+/// The directories this process holds writer locks on (few: a linear list).
+fn registry() -> MutexGuard<'static, Vec<PathBuf>> {
+    static LOCKED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    lock(&LOCKED)
 }
 
 impl Drop for DirLock {
     fn drop(&mut self) {
-        registry().remove(&self.dir);
+        registry().retain(|d| d != &self.dir);
     }
 }
 
@@ -548,12 +549,17 @@ fn take_lock(dir: &Path) -> Result<DirLock> {
             dir.display()
         ))
     };
-    let canonical = std::fs::canonicalize(dir).map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))?;
-    if !registry().insert(canonical.clone()) {
-        return Err(held());
+    let canonical = std::fs::canonicalize(dir)
+        .map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))?;
+    {
+        let mut locked = registry();
+        if locked.contains(&canonical) {
+            return Err(held());
+        }
+        locked.push(canonical.clone());
     }
     let unregister = |e: Error| {
-        registry().remove(&canonical);
+        registry().retain(|d| d != &canonical);
         e
     };
     let path = dir.join("LOCK");
@@ -577,7 +583,10 @@ fn take_lock(dir: &Path) -> Result<DirLock> {
             return Err(unregister(held()));
         }
     }
-    Ok(DirLock { _file: file, dir: canonical })
+    Ok(DirLock {
+        _file: file,
+        dir: canonical,
+    })
 }
 
 /// A new directory's first generation: no segment, an empty log, a manifest naming it.
