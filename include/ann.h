@@ -719,7 +719,8 @@ ann_status ann_search_options_set_deny_list(ann_search_options *options,
  * removes the predicate. `accept` is called during searches, possibly from several threads
  * at once (batch searches, concurrent searches sharing these options), so it and `context`
  * must allow that, and stay valid while the options are in use. It may call other ann
- * functions, searches included.
+ * functions, searches included, except queries of the live index being searched (a writer
+ * waiting between the two would wait for this search, which waits for the nested query).
  *
  * Errors: `ANN_STATUS_NULL_POINTER` (options).
  */

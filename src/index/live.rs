@@ -30,7 +30,7 @@ impl Index {
         }
         let live = Live::open(path, prefault)?;
         let (dim, metric) = {
-            let state = live.state.read().unwrap_or_else(|p| p.into_inner());
+            let state = live.state.read();
             (state.layout.dim, state.layout.metric)
         };
         Ok(Index::from_live(live, dim, metric))
@@ -58,18 +58,12 @@ impl Index {
         request: &Request,
         out: &mut Vec<Neighbor>,
     ) -> Result<()> {
-        live.state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .search(query, request, out)
+        live.state.read().search(query, request, out)
     }
 
     /// The vector of live item `key`.
     pub(super) fn live_vector(&self, live: &Live, key: u64) -> Result<Vec<f32>> {
-        live.state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .vector(key)
+        live.state.read().vector(key)
     }
 
     /// Distance between live items `i` and `j`, as a query would report it.
@@ -94,7 +88,7 @@ impl Index {
     pub fn export(&self, path: impl AsRef<Path>, n_threads: i32) -> Result<()> {
         let (items, n_trees, seed) = match (&self.live, self.shards()) {
             (Some(live), _) => {
-                let state = live.state.read().unwrap_or_else(|p| p.into_inner());
+                let state = live.state.read();
                 (state.items(), state.n_trees, state.seed ^ state.generation)
             }
             (None, Some(shards)) => {
@@ -124,19 +118,19 @@ impl Index {
 
     /// Counts of a live index: live items, and one more than the largest live key.
     pub(super) fn live_counts(&self, live: &Live) -> (u64, u64) {
-        let state = live.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = live.state.read();
         (state.n_live() as u64, state.max_key().map_or(0, |k| k + 1))
     }
 
     /// Trees of a live index's segments (the delta's small forests are not counted).
     pub(super) fn live_trees(&self, live: &Live) -> usize {
-        let state = live.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = live.state.read();
         state.segments.iter().map(|s| s.index.n_trees()).sum()
     }
 
     /// Checks every segment and delta forest of a live index.
     pub(super) fn verify_live(&self, live: &Live) -> Result<()> {
-        let state = live.state.read().unwrap_or_else(|p| p.into_inner());
+        let state = live.state.read();
         state.segments.iter().try_for_each(|s| s.index.verify())?;
         state
             .delta

@@ -35,12 +35,46 @@ use crate::node::Layout;
 use manifest::Manifest;
 use state::LiveState;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The state shared by a writer and its read handles: queries read it, writes change it.
+///
+/// A plain `RwLock` lets a thread that queries back to back starve the writer: each query
+/// releases the lock and takes it again before the woken writer runs. So readers pass a
+/// turnstile first, which a writer holds while it waits: a write waits for the queries
+/// already running, never for the ones after it.
+pub(crate) struct Shared {
+    turnstile: Mutex<()>,
+    state: RwLock<LiveState>,
+}
+
+fn unpoisoned<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(state: LiveState) -> Arc<Shared> {
+        Arc::new(Shared {
+            turnstile: Mutex::new(()),
+            state: RwLock::new(state),
+        })
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, LiveState> {
+        drop(unpoisoned(&self.turnstile));
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, LiveState> {
+        let _turn = unpoisoned(&self.turnstile);
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// A live index as a query handle sees it: the shared state, and for a reader in another
 /// process than the writer, where to look for new writes.
 pub(crate) struct Live {
-    pub(crate) state: Arc<RwLock<LiveState>>,
+    pub(crate) state: Arc<Shared>,
     follow: Option<Mutex<Follow>>,
 }
 
@@ -57,7 +91,7 @@ const OPEN_ATTEMPTS: usize = 5;
 
 impl Live {
     /// A handle on a writer's state: it sees every write as soon as the call returns.
-    pub(crate) fn of_writer(state: Arc<RwLock<LiveState>>) -> Live {
+    pub(crate) fn of_writer(state: Arc<Shared>) -> Live {
         Live {
             state,
             follow: None,
@@ -74,7 +108,7 @@ impl Live {
                 generation: state.generation,
                 log_end,
             })),
-            state: Arc::new(RwLock::new(state)),
+            state: Shared::new(state),
         })
     }
 
@@ -90,14 +124,10 @@ impl Live {
             let (state, log_end) = load_current(&follow.dir, follow.prefault)?;
             follow.generation = state.generation;
             follow.log_end = log_end;
-            *self.state.write().unwrap_or_else(|p| p.into_inner()) = state;
+            *self.state.write() = state;
             return Ok(true);
         }
-        let next_lsn = self
-            .state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .next_lsn;
+        let next_lsn = self.state.read().next_lsn;
         let path = follow.dir.join(&manifest.log);
         let replay = match log::replay(&path, Some((follow.log_end, next_lsn))) {
             Ok(r) => r,
@@ -109,7 +139,7 @@ impl Live {
         if replay.records.is_empty() {
             return Ok(false);
         }
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.write();
         for (lsn, op) in &replay.records {
             state.apply(op)?;
             state.next_lsn = lsn + 1;

@@ -13,6 +13,9 @@ use crate::metric::Metric;
 use crate::node::Layout;
 use crate::search::Request;
 
+/// How many times its share of `search_k` a delta forest gets (it has fewer trees).
+const DELTA_BOOST: usize = 3;
+
 /// A segment file and the keys in it that newer writes replaced or deleted.
 pub(crate) struct Segment {
     pub index: Index,
@@ -149,34 +152,29 @@ impl LiveState {
     pub fn search(&self, query: &Query, request: &Request, out: &mut Vec<Neighbor>) -> Result<()> {
         let start = out.len();
         let total = self.n_live().max(1);
-        let share = |live: usize| {
+        // A delta forest has fewer trees than a segment, so the same share of candidates finds
+        // less there: it gets `boost` times its share.
+        let share = |live: usize, boost: usize| {
             request
                 .search_k
-                .map(|k| (k.saturating_mul(live) / total).max(request.n))
+                .map(|k| (k.saturating_mul(live).saturating_mul(boost) / total).max(request.n))
         };
+        let segments = self.segments.iter().map(|s| {
+            let live = s.index.n_stored() as usize - s.dead.len();
+            (&s.index, &s.dead, live, 1)
+        });
         let forests = self
-            .segments
+            .delta
+            .forests
             .iter()
-            .map(|s| {
-                (
-                    &s.index,
-                    &s.dead,
-                    s.index.n_stored() as usize - s.dead.len(),
-                )
-            })
-            .chain(
-                self.delta
-                    .forests
-                    .iter()
-                    .map(|f| (&f.index, &f.dead, f.live())),
-            );
-        for (index, dead, live) in forests {
+            .map(|f| (&f.index, &f.dead, f.live(), DELTA_BOOST));
+        for (index, dead, live, boost) in segments.chain(forests) {
             if live == 0 {
                 continue;
             }
             let part = Request {
                 n: request.n,
-                search_k: share(live),
+                search_k: share(live, boost),
                 filter: request.filter,
                 complete: request.complete,
                 hidden: Some(dead),

@@ -3,7 +3,6 @@
 
 use super::log::{self, LogHeader, Op};
 use super::manifest::{self, Manifest};
-use super::state::LiveState;
 use super::{load_generation, Live};
 use crate::error::{Error, Result};
 use crate::index::{Index, DEFAULT_SEED};
@@ -13,7 +12,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -74,7 +73,7 @@ struct Durable {
 pub struct Writer {
     dir: PathBuf,
     options: WriterOptions,
-    pub(crate) state: Arc<RwLock<LiveState>>,
+    pub(crate) state: Arc<super::Shared>,
     log: Mutex<LogFile>,
     durable: Mutex<Durable>,
     synced: Condvar,
@@ -147,7 +146,7 @@ impl Writer {
         let writer = Arc::new(Writer {
             dir,
             options: options.clone(),
-            state: Arc::new(RwLock::new(state)),
+            state: super::Shared::new(state),
             log: Mutex::new(LogFile {
                 file,
                 path: log_path,
@@ -258,11 +257,7 @@ impl Writer {
     fn write(&self, op: Op) -> Result<usize> {
         let (lsn, result) = {
             let mut log = lock(&self.log);
-            let lsn = self
-                .state
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .next_lsn;
+            let lsn = self.state.read().next_lsn;
             let record = log::encode(lsn, &op);
             if let Err(e) = log.file.write_all(&record) {
                 // Leave no partial record behind: cut back to the last good one.
@@ -277,7 +272,7 @@ impl Writer {
                 ));
             }
             log.len += record.len() as u64;
-            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.state.write();
             let result = state.apply(&op);
             state.next_lsn = lsn + 1;
             (lsn, result)
@@ -290,12 +285,7 @@ impl Writer {
 
     /// Syncs the log up to everything appended so far.
     pub fn sync(&self) -> Result<()> {
-        let last = self
-            .state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .next_lsn
-            - 1;
+        let last = self.state.read().next_lsn - 1;
         self.sync_to(last)
     }
 
@@ -316,12 +306,7 @@ impl Writer {
         let file = d.file.clone();
         drop(d);
         // Everything appended by now is covered by this sync.
-        let target = self
-            .state
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .next_lsn
-            - 1;
+        let target = self.state.read().next_lsn - 1;
         let result = file.sync_data();
         let mut d = lock(&self.durable);
         d.syncing = false;
@@ -335,7 +320,7 @@ impl Writer {
     /// The directory's current generation, live items, items in the delta, and the LSN of the
     /// last write.
     pub fn stats(&self) -> (u64, usize, usize, u64) {
-        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let s = self.state.read();
         (s.generation, s.n_live(), s.delta.len(), s.next_lsn - 1)
     }
 
@@ -351,7 +336,7 @@ impl Writer {
         }
         let _one_at_a_time = lock(&self.compacting);
         let (items, last, generation, seed) = {
-            let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+            let s = self.state.read();
             (s.items(), s.next_lsn - 1, s.generation, s.seed)
         };
         let next = generation + 1;
@@ -452,7 +437,7 @@ impl Writer {
         let sync_handle = file
             .try_clone()
             .map_err(|e| Error::io("cannot duplicate a file handle".to_string(), e))?;
-        *self.state.write().unwrap_or_else(|p| p.into_inner()) = state;
+        *self.state.write() = state;
         let old_files: Vec<PathBuf> = old_manifest
             .segments
             .iter()
