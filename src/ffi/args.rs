@@ -11,36 +11,35 @@ use crate::index::Index;
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
 
-/// An index: opaque, made by `ann_new` or `ann_load`, released by `ann_free`.
-#[allow(non_camel_case_types)]
-pub struct ann_index {
-    /// A marker that catches (best effort) use after `ann_free`.
-    live: u64,
-    pub(crate) index: Index,
+/// An opaque handle given to C: a `Box` with a marker field, set while the handle is valid and
+/// cleared when it is freed, so that (best effort) a freed handle is reported instead of used.
+pub(crate) trait Handle: Sized {
+    /// The marker's value while the handle is valid.
+    const LIVE: u64;
+    /// What makes such handles, for messages.
+    const WHAT: &'static str;
+    fn marker(&self) -> u64;
+    fn clear_marker(&mut self);
 }
 
-/// "ANN_LIVE": present while the handle is valid, cleared by `ann_free`.
-const LIVE: u64 = u64::from_be_bytes(*b"ANN_LIVE");
+/// A new handle owning `value`, for C.
+pub(crate) fn boxed<T: Handle>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
 
-impl ann_index {
-    pub(crate) fn boxed(index: Index) -> *mut ann_index {
-        Box::into_raw(Box::new(ann_index { live: LIVE, index }))
+/// Frees a handle from `boxed`; NULL and already-freed handles are ignored.
+pub(crate) fn free<T: Handle>(handle: *mut T) {
+    if handle.is_null() || !handle.is_aligned() {
+        return;
     }
-
-    /// Frees a handle from `boxed`; NULL and already-freed handles are ignored.
-    pub(crate) fn free(handle: *mut ann_index) {
-        if handle.is_null() || !handle.is_aligned() {
+    // SAFETY: per the contract, a non-NULL handle came from `boxed`. The marker check turns
+    // the most common misuse, a double free, into a no-op as long as the memory was not reused.
+    unsafe {
+        if (*handle).marker() != T::LIVE {
             return;
         }
-        // SAFETY: per the contract, a non-NULL handle came from `boxed`. The marker check turns
-        // the most common misuse, a double free, into a no-op as long as the memory was not reused.
-        unsafe {
-            if (*handle).live != LIVE {
-                return;
-            }
-            (*handle).live = 0;
-            drop(Box::from_raw(handle));
-        }
+        (*handle).clear_marker();
+        drop(Box::from_raw(handle));
     }
 }
 
@@ -51,30 +50,76 @@ fn null(name: &str) -> Failure {
     )
 }
 
-fn handle_check(handle: *const ann_index) -> Result<(), Failure> {
+/// Checks that `handle` (named `name`) is non-NULL, aligned and live.
+fn check_handle<T: Handle>(handle: *const T, name: &str) -> Result<(), Failure> {
     if handle.is_null() {
-        return Err(null("index"));
+        return Err(null(name));
     }
     // SAFETY: non-NULL handles are live handles per the contract; reading the marker of a freed
     // one is the best-effort detection described above.
-    if !handle.is_aligned() || unsafe { (*handle).live } != LIVE {
-        return Err(Failure::invalid(
-            "`index` is not a live handle (already freed, or not from ann_new/ann_load)",
-        ));
+    if !handle.is_aligned() || unsafe { (*handle).marker() } != T::LIVE {
+        return Err(Failure::invalid(format!(
+            "`{name}` is not a live handle (already freed, or not made by {})",
+            T::WHAT
+        )));
     }
     Ok(())
 }
 
+/// A live handle, for shared use (the functions taking `const T *`).
+pub(crate) fn handle_ref<'a, T: Handle>(handle: *const T, name: &str) -> Result<&'a T, Failure> {
+    check_handle(handle, name)?;
+    // SAFETY: checked non-NULL, aligned and live; shared use of `const` handles is allowed.
+    Ok(unsafe { &*handle })
+}
+
+/// A live handle, for exclusive use (the functions taking `T *` that the header says need it).
+pub(crate) fn handle_mut<'a, T: Handle>(handle: *mut T, name: &str) -> Result<&'a mut T, Failure> {
+    check_handle(handle, name)?;
+    // SAFETY: checked non-NULL, aligned and live; the header requires exclusive access here.
+    Ok(unsafe { &mut *handle })
+}
+
+/// An index: opaque, made by `ann_new` or `ann_load`, released by `ann_free`.
+#[allow(non_camel_case_types)]
+pub struct ann_index {
+    /// A marker that catches (best effort) use after `ann_free`.
+    live: u64,
+    pub(crate) index: Index,
+}
+
+impl Handle for ann_index {
+    /// "ANN_LIVE".
+    const LIVE: u64 = u64::from_be_bytes(*b"ANN_LIVE");
+    const WHAT: &'static str = "ann_new, ann_load or ann_open";
+    fn marker(&self) -> u64 {
+        self.live
+    }
+    fn clear_marker(&mut self) {
+        self.live = 0;
+    }
+}
+
+impl ann_index {
+    pub(crate) fn boxed(index: Index) -> *mut ann_index {
+        boxed(ann_index {
+            live: Self::LIVE,
+            index,
+        })
+    }
+
+    /// Frees a handle from `boxed`; NULL and already-freed handles are ignored.
+    pub(crate) fn free(handle: *mut ann_index) {
+        free(handle)
+    }
+}
+
 pub(crate) fn index_ref<'a>(handle: *const ann_index) -> Result<&'a Index, Failure> {
-    handle_check(handle)?;
-    // SAFETY: checked non-NULL and live; shared use of `const ann_index *` is allowed by the header.
-    Ok(unsafe { &(*handle).index })
+    Ok(&handle_ref(handle, "index")?.index)
 }
 
 pub(crate) fn index_mut<'a>(handle: *mut ann_index) -> Result<&'a mut Index, Failure> {
-    handle_check(handle)?;
-    // SAFETY: checked non-NULL and live; the header requires exclusive access for `ann_index *`.
-    Ok(unsafe { &mut (*handle).index })
+    Ok(&mut handle_mut(handle, "index")?.index)
 }
 
 /// `len` elements at `ptr` (which may be NULL only when `len` is 0).

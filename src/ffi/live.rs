@@ -1,10 +1,10 @@
 //! Live indexes through the C ABI: writer options, the writer, upserts and deletes, sync,
 //! compaction, read handles, opening files or directories, refresh and export.
 
-use super::args::{ann_index, index_ref, out_slot, path_arg, slice};
-use super::status::{
-    ann_metric, ann_status, metric_from_code, run, Failure, ANN_STATUS_NULL_POINTER,
+use super::args::{
+    ann_index, boxed, free, handle_mut, handle_ref, index_ref, out_slot, path_arg, slice, Handle,
 };
+use super::status::{ann_metric, ann_status, metric_from_code, run, Failure};
 use crate::index::Index;
 use crate::live::{Durability, Writer, WriterOptions};
 use std::ffi::c_char;
@@ -34,62 +34,38 @@ pub struct ann_writer {
     writer: Arc<Writer>,
 }
 
-const OPTIONS_LIVE: u64 = u64::from_be_bytes(*b"ANN_WOPT");
-const WRITER_LIVE: u64 = u64::from_be_bytes(*b"ANN_WRTR");
-
-fn null(name: &str) -> Failure {
-    Failure::new(
-        ANN_STATUS_NULL_POINTER,
-        format!("argument `{name}` is NULL"),
-    )
+impl Handle for ann_writer_options {
+    /// "ANN_WOPT".
+    const LIVE: u64 = u64::from_be_bytes(*b"ANN_WOPT");
+    const WHAT: &'static str = "ann_writer_options_new";
+    fn marker(&self) -> u64 {
+        self.live
+    }
+    fn clear_marker(&mut self) {
+        self.live = 0;
+    }
 }
 
-/// Checks a handle made by `Box::into_raw` with marker `live`: non-NULL, aligned, not freed.
-fn checked<'a, T>(
-    ptr: *const T,
-    marker: impl Fn(&T) -> u64,
-    live: u64,
-    name: &str,
-) -> Result<&'a T, Failure> {
-    if ptr.is_null() {
-        return Err(null(name));
+impl Handle for ann_writer {
+    /// "ANN_WRTR".
+    const LIVE: u64 = u64::from_be_bytes(*b"ANN_WRTR");
+    const WHAT: &'static str = "ann_writer_open";
+    fn marker(&self) -> u64 {
+        self.live
     }
-    // SAFETY: non-NULL handles are live handles per the contract; reading the marker of a
-    // freed one is the best-effort detection of use after free.
-    if !ptr.is_aligned() || marker(unsafe { &*ptr }) != live {
-        return Err(Failure::invalid(format!(
-            "`{name}` is not a live handle (already freed?)"
-        )));
+    fn clear_marker(&mut self) {
+        self.live = 0;
     }
-    // SAFETY: checked non-NULL, aligned and live.
-    Ok(unsafe { &*ptr })
 }
 
 fn options_mut<'a>(options: *mut ann_writer_options) -> Result<&'a mut WriterOptions, Failure> {
-    checked(options, |o| o.live, OPTIONS_LIVE, "options")?;
-    // SAFETY: checked above; setters need exclusive access, as the header says.
-    Ok(unsafe { &mut (*options).options })
+    Ok(&mut handle_mut(options, "options")?.options)
 }
 
+/// The writer behind a handle: its functions are internally synchronised, so shared use is
+/// fine even through the `ann_writer *` the header gives them.
 fn writer_ref<'a>(writer: *const ann_writer) -> Result<&'a Writer, Failure> {
-    Ok(&checked(writer, |w| w.live, WRITER_LIVE, "writer")?.writer)
-}
-
-/// Frees a `Box` handle with marker field `live` (NULL and already-freed handles: no-op).
-fn free_boxed<T>(ptr: *mut T, marker: impl Fn(&mut T) -> &mut u64, live: u64) {
-    if ptr.is_null() || !ptr.is_aligned() {
-        return;
-    }
-    // SAFETY: per the contract a non-NULL handle came from `Box::into_raw`; the marker turns
-    // a double free into a no-op as long as the memory was not reused.
-    unsafe {
-        let m = marker(&mut *ptr);
-        if *m != live {
-            return;
-        }
-        *m = 0;
-        drop(Box::from_raw(ptr));
-    }
+    Ok(&handle_ref(writer, "writer")?.writer)
 }
 
 /// Creates writer options for vectors of `dim` values and `metric`, with the defaults:
@@ -106,10 +82,10 @@ pub extern "C" fn ann_writer_options_new(
         let slot = out_slot(out, "out")?;
         let metric = metric_from_code(metric)?;
         Index::new(dim as usize, metric)?; // checks dim
-        *slot = Box::into_raw(Box::new(ann_writer_options {
-            live: OPTIONS_LIVE,
+        *slot = boxed(ann_writer_options {
+            live: ann_writer_options::LIVE,
             options: WriterOptions::new(dim as usize, metric),
-        }));
+        });
         Ok(())
     })
 }
@@ -117,9 +93,7 @@ pub extern "C" fn ann_writer_options_new(
 /// Releases writer options (NULL: no-op). Writers opened with them are unaffected.
 #[no_mangle]
 pub extern "C" fn ann_writer_options_free(options: *mut ann_writer_options) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        free_boxed(options, |o| &mut o.live, OPTIONS_LIVE)
-    }));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| free(options)));
 }
 
 /// Sets when a write counts as done: `ANN_DURABILITY_SYNC` or `ANN_DURABILITY_TIMER`.
@@ -203,12 +177,12 @@ pub extern "C" fn ann_writer_open(
     run("ann_writer_open", || {
         let slot = out_slot(out, "out")?;
         let dir = path_arg(dir, "dir")?;
-        let options = &checked(options, |o| o.live, OPTIONS_LIVE, "options")?.options;
+        let options = &handle_ref(options, "options")?.options;
         let writer = Writer::open(dir, options)?;
-        *slot = Box::into_raw(Box::new(ann_writer {
-            live: WRITER_LIVE,
+        *slot = boxed(ann_writer {
+            live: ann_writer::LIVE,
             writer,
-        }));
+        });
         Ok(())
     })
 }
@@ -217,9 +191,7 @@ pub extern "C" fn ann_writer_open(
 /// handles from `ann_writer_index` stay usable (and stop changing).
 #[no_mangle]
 pub extern "C" fn ann_writer_free(writer: *mut ann_writer) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        free_boxed(writer, |w| &mut w.live, WRITER_LIVE)
-    }));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| free(writer)));
 }
 
 /// Adds or replaces the item `key` (any value but `UINT64_MAX`) with `dim` floats from

@@ -2,8 +2,8 @@
 //! deny-list, predicate) of `ann_search` and its by-item and batch forms. Opaque, so later
 //! options add setters without breaking the ABI.
 
-use super::args::{out_slot, slice};
-use super::status::{ann_status, run, Failure, ANN_STATUS_NULL_POINTER};
+use super::args::{boxed, free, handle_mut, handle_ref, out_slot, slice, Handle};
+use super::status::{ann_status, run, Failure};
 use crate::filter::SearchOptions;
 use std::ffi::c_void;
 
@@ -16,8 +16,17 @@ pub struct ann_search_options {
     pub(crate) options: SearchOptions,
 }
 
-/// "ANN_OPTS": present while the handle is valid, cleared by `ann_search_options_free`.
-const LIVE: u64 = u64::from_be_bytes(*b"ANN_OPTS");
+impl Handle for ann_search_options {
+    /// "ANN_OPTS".
+    const LIVE: u64 = u64::from_be_bytes(*b"ANN_OPTS");
+    const WHAT: &'static str = "ann_search_options_new";
+    fn marker(&self) -> u64 {
+        self.live
+    }
+    fn clear_marker(&mut self) {
+        self.live = 0;
+    }
+}
 
 /// The C predicate and its context, made callable from the searching threads.
 struct CFilter {
@@ -46,27 +55,11 @@ pub(crate) fn options_ref<'a>(
     if options.is_null() {
         return Ok(None);
     }
-    // SAFETY: non-NULL handles are live handles per the contract; reading the marker of a freed
-    // one is the best-effort detection of use after free.
-    if !options.is_aligned() || unsafe { (*options).live } != LIVE {
-        return Err(Failure::invalid(
-            "`options` is not a live handle (already freed, or not from ann_search_options_new)",
-        ));
-    }
-    // SAFETY: checked live; searches only read the options.
-    Ok(Some(unsafe { &(*options).options }))
+    Ok(Some(&handle_ref(options, "options")?.options))
 }
 
 fn options_mut<'a>(options: *mut ann_search_options) -> Result<&'a mut SearchOptions, Failure> {
-    if options.is_null() {
-        return Err(Failure::new(
-            ANN_STATUS_NULL_POINTER,
-            "argument `options` is NULL",
-        ));
-    }
-    options_ref(options)?;
-    // SAFETY: checked non-NULL and live; setters need exclusive access, as the header says.
-    Ok(unsafe { &mut (*options).options })
+    Ok(&mut handle_mut(options, "options")?.options)
 }
 
 /// Creates search options with the defaults: `search_k` -1 (`n * n_trees`), no filter.
@@ -77,10 +70,10 @@ fn options_mut<'a>(options: *mut ann_search_options) -> Result<&'a mut SearchOpt
 pub extern "C" fn ann_search_options_new(out: *mut *mut ann_search_options) -> ann_status {
     run("ann_search_options_new", || {
         let slot = out_slot(out, "out")?;
-        *slot = Box::into_raw(Box::new(ann_search_options {
-            live: LIVE,
+        *slot = boxed(ann_search_options {
+            live: ann_search_options::LIVE,
             options: SearchOptions::new(),
-        }));
+        });
         Ok(())
     })
 }
@@ -89,26 +82,7 @@ pub extern "C" fn ann_search_options_new(out: *mut *mut ann_search_options) -> a
 /// No search may be using them.
 #[no_mangle]
 pub extern "C" fn ann_search_options_free(options: *mut ann_search_options) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ann_search_options::free(options)
-    }));
-}
-
-impl ann_search_options {
-    fn free(handle: *mut ann_search_options) {
-        if handle.is_null() || !handle.is_aligned() {
-            return;
-        }
-        // SAFETY: per the contract a non-NULL handle came from `ann_search_options_new`; the
-        // marker turns a double free into a no-op as long as the memory was not reused.
-        unsafe {
-            if (*handle).live != LIVE {
-                return;
-            }
-            (*handle).live = 0;
-            drop(Box::from_raw(handle));
-        }
-    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| free(options)));
 }
 
 /// Sets how many accepted candidates a search collects: larger gives better recall and slower

@@ -216,21 +216,17 @@ pub extern "C" fn ann_get_nns_batch(
 ) -> ann_status {
     run("ann_get_nns_batch", || {
         let index = index_ref(index)?;
-        let total = |per: usize, what: &str| {
-            n_queries
-                .checked_mul(per)
-                .ok_or_else(|| Failure::invalid(format!("n_queries * {what} overflows")))
-        };
-        let queries = slice(queries, total(index.dim(), "dim")?, "queries")?;
         let k = parse_search_k(search_k)?;
-        let ids = slice_mut(out_ids, total(n, "n")?, "out_ids")?;
-        let distances = if out_distances.is_null() {
-            None
-        } else {
-            Some(slice_mut(out_distances, total(n, "n")?, "out_distances")?)
-        };
-        let counts = slice_mut(out_counts, n_queries, "out_counts")?;
-        Ok(index.search_batch(queries, n, k, n_threads, ids, distances, counts)?)
+        let b = batch_buffers(
+            index.dim(),
+            queries,
+            n_queries,
+            n,
+            out_ids,
+            out_distances,
+            out_counts,
+        )?;
+        Ok(index.search_batch(b.queries, n, k, n_threads, b.ids, b.distances, b.counts)?)
     })
 }
 
@@ -252,21 +248,60 @@ pub extern "C" fn ann_search_batch(
 ) -> ann_status {
     run("ann_search_batch", || {
         let index = index_ref(index)?;
-        let total = |per: usize, what: &str| {
-            n_queries
-                .checked_mul(per)
-                .ok_or_else(|| Failure::invalid(format!("n_queries * {what} overflows")))
-        };
-        let queries = slice(queries, total(index.dim(), "dim")?, "queries")?;
         let defaults = SearchOptions::new();
         let options = options_ref(options)?.unwrap_or(&defaults);
-        let ids = slice_mut(out_ids, total(n, "n")?, "out_ids")?;
-        let distances = if out_distances.is_null() {
+        let b = batch_buffers(
+            index.dim(),
+            queries,
+            n_queries,
+            n,
+            out_ids,
+            out_distances,
+            out_counts,
+        )?;
+        Ok(index.search_batch_with(
+            b.queries,
+            n,
+            options,
+            n_threads,
+            b.ids,
+            b.distances,
+            b.counts,
+        )?)
+    })
+}
+
+/// The arguments of a batch query, checked: `n_queries` rows of `dim` floats in, and rows of
+/// `n` ids (and distances, unless NULL) and one count per query out.
+struct BatchBuffers<'a> {
+    queries: &'a [f32],
+    ids: &'a mut [u64],
+    distances: Option<&'a mut [f32]>,
+    counts: &'a mut [usize],
+}
+
+fn batch_buffers<'a>(
+    dim: usize,
+    queries: *const f32,
+    n_queries: usize,
+    n: usize,
+    out_ids: *mut u64,
+    out_distances: *mut f32,
+    out_counts: *mut usize,
+) -> Result<BatchBuffers<'a>, Failure> {
+    let total = |per: usize, what: &str| {
+        n_queries
+            .checked_mul(per)
+            .ok_or_else(|| Failure::invalid(format!("n_queries * {what} overflows")))
+    };
+    Ok(BatchBuffers {
+        queries: slice(queries, total(dim, "dim")?, "queries")?,
+        ids: slice_mut(out_ids, total(n, "n")?, "out_ids")?,
+        distances: if out_distances.is_null() {
             None
         } else {
             Some(slice_mut(out_distances, total(n, "n")?, "out_distances")?)
-        };
-        let counts = slice_mut(out_counts, n_queries, "out_counts")?;
-        Ok(index.search_batch_with(queries, n, options, n_threads, ids, distances, counts)?)
+        },
+        counts: slice_mut(out_counts, n_queries, "out_counts")?,
     })
 }
