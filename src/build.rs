@@ -13,7 +13,7 @@ use crate::codes::{self, Codes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
-use crate::split::{Plane, Random, Splitter};
+use crate::split::{self, Plane, Random, Splitter};
 use crate::storage::{HeapNodes, Storage};
 use rayon::prelude::*;
 
@@ -374,23 +374,17 @@ impl TreeBuilder<'_> {
         }
 
         let mut plane = Plane::new(&self.layout);
-        let mut right = 0;
-        for _ in 0..3 {
-            self.splitter.create_split(indices, rng, &mut plane);
-            right = self.assign_sides(indices, &plane, rng);
-            if imbalance(indices.len(), right) < 0.95 {
-                break;
-            }
-        }
-        while imbalance(indices.len(), right) > 0.99 {
-            // No hyperplane separates these items (duplicates, say): split them at random.
-            plane.clear();
-            right = 0;
-            for side in &mut self.sides[..indices.len()] {
-                *side = rng.flip();
-                right += usize::from(*side);
-            }
-        }
+        let mut sides = std::mem::take(&mut self.sides);
+        split::split_sides(
+            &mut plane,
+            &mut sides[..indices.len()],
+            rng,
+            |plane, sides, rng| {
+                self.splitter.create_split(indices, rng, plane);
+                self.assign_sides(indices, plane, sides, rng)
+            },
+        );
+        self.sides = sides;
         let left = partition(indices, &mut self.sides[..indices.len()]);
         let (lo, hi) = indices.split_at_mut(left);
         // Smaller side first, as Annoy does, for locality.
@@ -411,13 +405,19 @@ impl TreeBuilder<'_> {
     }
 
     /// Records each item's side in `sides`; returns how many went right (side 1).
-    fn assign_sides(&mut self, indices: &[u32], plane: &Plane, rng: &mut Random) -> usize {
+    fn assign_sides(
+        &mut self,
+        indices: &[u32],
+        plane: &Plane,
+        sides: &mut [bool],
+        rng: &mut Random,
+    ) -> usize {
         let kernels = self.splitter.kernels();
         let mut right = 0;
         if let Some(codes) = self.codes {
             // The plane's normal is prepared like a query; its offset is added exactly.
             let prepared = codes.prepare(kernels, &plane.normal, &mut self.weights);
-            for (c, (side, &i)) in self.sides.iter_mut().zip(indices).enumerate() {
+            for (c, (side, &i)) in sides.iter_mut().zip(indices).enumerate() {
                 if let Some(&ahead) = indices.get(c + CODE_PREFETCH_DISTANCE) {
                     codes.prefetch(ahead as usize);
                 }
@@ -427,7 +427,7 @@ impl TreeBuilder<'_> {
             }
             return right;
         }
-        for (c, (side, &i)) in self.sides.iter_mut().zip(indices).enumerate() {
+        for (c, (side, &i)) in sides.iter_mut().zip(indices).enumerate() {
             if let Some(&ahead) = indices.get(c + PREFETCH_DISTANCE) {
                 crate::kernels::prefetch(self.items.get(ahead as usize));
             }
@@ -436,13 +436,6 @@ impl TreeBuilder<'_> {
         }
         right
     }
-}
-
-/// Annoy's balance measure: the larger side's share (computed in f32 as Annoy does).
-fn imbalance(total: usize, right: usize) -> f32 {
-    let (ls, rs) = ((total - right) as f64, right as f64);
-    let f = (ls / (ls + rs + 1e-9)) as f32;
-    f.max(1.0 - f)
 }
 
 /// Moves side-0 indices before side-1 ones (in place); returns the number of side-0 indices.

@@ -53,7 +53,7 @@ pub(crate) fn supports(metric: Metric) -> bool {
 
 /// Bytes per code row: cache-line multiples from 64 dimensions up, so rows never straddle more
 /// lines than they must; 16-byte multiples below.
-fn stride_for(dim: usize) -> usize {
+pub(crate) fn stride_for(dim: usize) -> usize {
     dim.next_multiple_of(if dim >= 64 { 64 } else { 16 })
 }
 
@@ -144,6 +144,33 @@ impl<'a> Codes<'a> {
         }))
     }
 
+    /// Codes over rows and terms held elsewhere (a live index's delta): `aux` has one term per
+    /// row, NaN for an empty one, and `rows` one `stride`-byte row per term.
+    pub fn from_parts(
+        metric: Metric,
+        quantiser: &'a Quantiser,
+        stride: usize,
+        aux: &'a [f32],
+        rows: &'a [u8],
+    ) -> Codes<'a> {
+        assert!(rows.len() >= aux.len() * stride && stride >= quantiser.min.len());
+        Codes {
+            metric,
+            dim: quantiser.min.len(),
+            stride,
+            n_items: aux.len(),
+            min: &quantiser.min,
+            scale: &quantiser.scale,
+            aux,
+            rows,
+        }
+    }
+
+    /// A copy of the parameters, to encode more items as these were.
+    pub fn quantiser(&self) -> Quantiser {
+        Quantiser::from_params(self.min.to_vec(), self.scale.to_vec())
+    }
+
     /// The code of item `id` (`dim` bytes); `id < n_items`.
     #[inline]
     pub fn row(&self, id: usize) -> &'a [u8] {
@@ -221,21 +248,6 @@ pub(crate) fn encode(
         return Ok(None);
     }
     let dim = layout.dim;
-    let unit = layout.metric == Metric::Angular;
-    // The vector each metric encodes: angular items as unit vectors.
-    let encoded = |id: u32, out: &mut [f32]| {
-        let node = items.get(id as usize);
-        let v = layout.vector(node);
-        if !unit {
-            out.copy_from_slice(v);
-            return;
-        }
-        let norm = crate::distance::item_norm_sq(layout, k, node).sqrt();
-        let inverse = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        for (o, &x) in out.iter_mut().zip(v) {
-            *o = x * inverse;
-        }
-    };
     // Per-dimension range over every item, in parallel (min and max are order-free).
     let (min, max) = present
         .par_chunks(4096)
@@ -243,7 +255,7 @@ pub(crate) fn encode(
             let mut v = vec![0.0f32; dim];
             let (mut min, mut max) = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
             for &id in ids {
-                encoded(id, &mut v);
+                encoded_vector(layout, k, items.get(id as usize), &mut v);
                 for ((lo, hi), &x) in min.iter_mut().zip(&mut max).zip(&v) {
                     *lo = lo.min(x);
                     *hi = hi.max(x);
@@ -257,16 +269,7 @@ pub(crate) fn encode(
             (min, max)
         })
         .expect("present is not empty");
-    let scale: Vec<f32> = min
-        .iter()
-        .zip(&max)
-        .map(|(lo, hi)| (hi - lo) / 255.0)
-        .collect();
-    // A dimension with a single value has scale 0: every code is 0 and decodes to `min`.
-    let inverse: Vec<f32> = scale
-        .iter()
-        .map(|&s| if s > 0.0 { 1.0 / s } else { 0.0 })
-        .collect();
+    let quantiser = Quantiser::from_range(min, &max);
 
     let stride = stride_for(dim);
     let params_at = HEADER_LEN;
@@ -288,8 +291,8 @@ pub(crate) fn encode(
     put(24, &(params_at as u64).to_le_bytes());
     put(32, &(aux_at as u64).to_le_bytes());
     put(40, &(rows_at as u64).to_le_bytes());
-    put(params_at, bytemuck::cast_slice(&min));
-    put(params_at + 4 * dim, bytemuck::cast_slice(&scale));
+    put(params_at, bytemuck::cast_slice(&quantiser.min));
+    put(params_at + 4 * dim, bytemuck::cast_slice(&quantiser.scale));
 
     let (head, rows) = bytes.split_at_mut(rows_at);
     let aux: &mut [f32] = bytemuck::cast_slice_mut(&mut head[aux_at..aux_at + 4 * n_items]);
@@ -299,29 +302,91 @@ pub(crate) fn encode(
         .zip(aux.par_iter_mut())
         .enumerate()
         .for_each_init(
-            || (vec![0.0f32; dim], vec![0.0f32; dim]),
-            |(v, decoded), (id, (row, aux))| {
-                if layout.n_descendants(items.get(id)) != 1 {
-                    return;
+            || vec![0.0f32; 2 * dim],
+            |scratch, (id, (row, aux))| {
+                let node = items.get(id);
+                if layout.n_descendants(node) == 1 {
+                    *aux = quantiser.encode(layout, k, node, row, scratch);
                 }
-                encoded(id as u32, v);
-                let params = min.iter().zip(&scale).zip(&inverse);
-                for (((code, decoded_x), &x), ((&lo, &step), &inverse)) in row
-                    .iter_mut()
-                    .zip(decoded.iter_mut())
-                    .zip(v.iter())
-                    .zip(params)
-                {
-                    // Non-negative, so adding 0.5 and truncating rounds (`as u8` saturates at
-                    // 255), and vectorises where `f32::round` is a library call.
-                    *code = ((x - lo) * inverse + 0.5) as u8;
-                    *decoded_x = lo + step * f32::from(*code);
-                }
-                *aux = match layout.metric {
-                    Metric::Euclidean => (k.dot)(decoded, decoded),
-                    _ => 0.0,
-                };
             },
         );
     Ok(Some(section))
+}
+
+/// The vector a metric's codes encode for item `node`: angular items as unit vectors (only
+/// direction matters), the others as stored.
+pub(crate) fn encoded_vector(layout: &Layout, k: &Kernels, node: &[u8], out: &mut [f32]) {
+    let v = layout.vector(node);
+    if layout.metric != Metric::Angular {
+        out.copy_from_slice(v);
+        return;
+    }
+    let norm = crate::distance::item_norm_sq(layout, k, node).sqrt();
+    let inverse = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = x * inverse;
+    }
+}
+
+/// SQ8 parameters per dimension: `code = round((x - min) / scale)`, saturating at 0 and 255.
+#[derive(Clone)]
+pub(crate) struct Quantiser {
+    pub min: Vec<f32>,
+    pub scale: Vec<f32>,
+    /// `1 / scale`, or 0 for a dimension with a single value (every code 0, decoding to `min`).
+    inverse: Vec<f32>,
+}
+
+impl Quantiser {
+    /// Parameters spreading 256 levels over `min..=max` in each dimension.
+    pub fn from_range(min: Vec<f32>, max: &[f32]) -> Quantiser {
+        let scale = min
+            .iter()
+            .zip(max)
+            .map(|(lo, hi)| (hi - lo) / 255.0)
+            .collect();
+        Quantiser::from_params(min, scale)
+    }
+
+    fn from_params(min: Vec<f32>, scale: Vec<f32>) -> Quantiser {
+        let inverse = scale
+            .iter()
+            .map(|&s| if s > 0.0 { 1.0 / s } else { 0.0 })
+            .collect();
+        Quantiser {
+            min,
+            scale,
+            inverse,
+        }
+    }
+
+    /// Encodes item `node` into `row` (`dim` bytes) and returns its per-item term; `scratch`
+    /// holds `2 * dim` floats.
+    pub fn encode(
+        &self,
+        layout: &Layout,
+        k: &Kernels,
+        node: &[u8],
+        row: &mut [u8],
+        scratch: &mut [f32],
+    ) -> f32 {
+        let (v, decoded) = scratch.split_at_mut(layout.dim);
+        encoded_vector(layout, k, node, v);
+        let params = self.min.iter().zip(&self.scale).zip(&self.inverse);
+        for (((code, decoded_x), &x), ((&lo, &step), &inverse)) in row
+            .iter_mut()
+            .zip(decoded.iter_mut())
+            .zip(v.iter())
+            .zip(params)
+        {
+            // `as u8` saturates at 0 and 255 (and maps NaN to 0), so adding 0.5 and
+            // truncating rounds, and vectorises where `f32::round` is a library call.
+            *code = ((x - lo) * inverse + 0.5) as u8;
+            *decoded_x = lo + step * f32::from(*code);
+        }
+        match layout.metric {
+            Metric::Euclidean => (k.dot)(decoded, decoded),
+            _ => 0.0,
+        }
+    }
 }

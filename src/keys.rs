@@ -26,13 +26,13 @@
 //! | 64 | 8 x n | the keys, strictly ascending, none equal to `u64::MAX` |
 
 use crate::error::{Error, Result};
-// Renamed so the header generator, which reads every type alias, does not mistake these
-// two-parameter forms for the one-parameter ones elsewhere.
-use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
+// Renamed so the header generator, which reads every type alias, does not mistake this
+// two-parameter form for the one-parameter ones elsewhere.
+use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes a key by Fibonacci multiplication: keys are looked up on every candidate of a
-/// search (hidden keys) and every write, where SipHash costs several times more.
+/// live delta search and every write, where SipHash costs several times more.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct KeyHasher(u64);
 
@@ -50,10 +50,47 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// A set of keys, hashed as [`KeyHasher`] does.
-pub(crate) type KeySet = StdHashSet<u64, BuildHasherDefault<KeyHasher>>;
 /// A map from keys, hashed as [`KeyHasher`] does.
 pub(crate) type KeyMapOf<V> = StdHashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// A set of slots, one bit each: a live segment's items that newer writes replaced or
+/// deleted. A search tests every candidate against it, so it costs one load, not a hash.
+#[derive(Default)]
+pub(crate) struct SlotSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl SlotSet {
+    /// Slots in the set.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    pub fn contains(&self, slot: usize) -> bool {
+        self.words
+            .get(slot / 64)
+            .is_some_and(|w| w >> (slot % 64) & 1 == 1)
+    }
+
+    /// Adds `slot`; true when it was not in the set.
+    pub fn insert(&mut self, slot: usize) -> bool {
+        if self.words.len() <= slot / 64 {
+            self.words.resize(slot / 64 + 1, 0);
+        }
+        let word = &mut self.words[slot / 64];
+        let bit = 1u64 << (slot % 64);
+        let new = *word & bit == 0;
+        *word |= bit;
+        self.len += usize::from(new);
+        new
+    }
+}
 
 /// The section kind in the file header's table.
 pub(crate) const SECTION_KIND: u32 = 2;
@@ -94,6 +131,44 @@ pub(crate) enum KeyMap {
     },
     /// Built or loaded: slot `i` holds the `i`-th smallest key.
     Sorted(SortedKeys),
+}
+
+/// How a search reads the keys of a forest's slots.
+#[derive(Clone, Copy)]
+pub(crate) enum SlotKeys<'a> {
+    /// Slot = key (the direct layout).
+    Direct,
+    /// Slot `i` holds the `i`-th smallest key.
+    Sorted(&'a [u64]),
+    /// Slots in no key order (a live index's delta): `keys[slot]`, and the slot of each key.
+    Mapped {
+        keys: &'a [u64],
+        slots: &'a KeyMapOf<u32>,
+    },
+}
+
+impl SlotKeys<'_> {
+    #[inline]
+    pub fn key_of(&self, slot: usize) -> u64 {
+        match self {
+            SlotKeys::Direct => slot as u64,
+            SlotKeys::Sorted(keys) | SlotKeys::Mapped { keys, .. } => keys[slot],
+        }
+    }
+
+    /// The slot that would hold `key` (the caller checks that an item is there).
+    pub fn slot_of(&self, key: u64, n_slots: usize) -> Option<usize> {
+        match self {
+            SlotKeys::Direct => usize::try_from(key).ok().filter(|&s| s < n_slots),
+            SlotKeys::Sorted(keys) => slot_in_sorted(keys, key),
+            SlotKeys::Mapped { slots, .. } => slots.get(&key).map(|&s| s as usize),
+        }
+    }
+
+    /// True when a smaller slot always holds a smaller key, so ties can be broken on slots.
+    pub fn ordered(&self) -> bool {
+        !matches!(self, SlotKeys::Mapped { .. })
+    }
 }
 
 /// The keys section of a sorted layout: encoded by `build` (8-byte aligned, so the keys can

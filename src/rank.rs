@@ -1,5 +1,5 @@
 //! Ranking a search's candidates: score them, keep the best `n`, nearest first, ties going
-//! to the smaller slot (which, in either key layout, is the smaller key).
+//! to the smaller key.
 //!
 //! * With compact codes (see `codes`), every candidate is scored on its code, then the best
 //!   [`rerank_depth`] are scored again exactly on their float vectors, which give the order
@@ -11,7 +11,6 @@ use crate::codes::Codes;
 use crate::distance::{score, user_distance, Neighbor, Query};
 use crate::kernels;
 use crate::search::{Forest, Scratch};
-use std::cmp::Ordering;
 
 /// How many candidates ahead of scoring to prefetch: enough to cover memory latency.
 const PREFETCH_DISTANCE: usize = 4;
@@ -36,6 +35,19 @@ pub(crate) fn rank(
 ) {
     let layout = forest.nodes.layout;
     let k = kernels::kernels();
+    // Ties go to the smaller key: the smaller slot, unless slots are in no key order.
+    let ordered = forest.keys.ordered();
+    let by_score_then_key = |a: &(f32, i32), b: &(f32, i32)| {
+        a.0.total_cmp(&b.0).then_with(|| {
+            if ordered {
+                a.1.cmp(&b.1)
+            } else {
+                forest
+                    .key_of(a.1 as usize)
+                    .cmp(&forest.key_of(b.1 as usize))
+            }
+        })
+    };
     s.scored.clear();
     match (&forest.codes, query) {
         (Some(codes), Query::Floats { v, .. }) => {
@@ -43,7 +55,7 @@ pub(crate) fn rank(
             let depth = rerank_depth(n);
             if s.scored.len() > depth {
                 s.scored
-                    .select_nth_unstable_by(depth - 1, by_score_then_slot);
+                    .select_nth_unstable_by(depth - 1, by_score_then_key);
                 s.scored.truncate(depth);
             }
             let scored = &mut s.scored;
@@ -69,9 +81,9 @@ pub(crate) fn rank(
     }
     let p = n.min(s.scored.len());
     if p < s.scored.len() && p > 0 {
-        s.scored.select_nth_unstable_by(p - 1, by_score_then_slot);
+        s.scored.select_nth_unstable_by(p - 1, by_score_then_key);
     }
-    s.scored[..p].sort_unstable_by(by_score_then_slot);
+    s.scored[..p].sort_unstable_by(by_score_then_key);
     out.extend(s.scored[..p].iter().map(|&(score, slot)| Neighbor {
         id: forest.key_of(slot as usize),
         distance: user_distance(layout.metric, score),
@@ -90,8 +102,4 @@ fn score_codes(s: &mut Scratch, codes: &Codes, query: &[f32]) {
             s.scored.push((score, slot));
         }
     }
-}
-
-fn by_score_then_slot(a: &(f32, i32), b: &(f32, i32)) -> Ordering {
-    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
 }

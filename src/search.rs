@@ -21,7 +21,7 @@ use crate::distance::{Neighbor, Query};
 use crate::error::{Error, Result};
 use crate::filter::SearchOptions;
 use crate::kernels::{self, Kernels};
-use crate::keys::KeySet;
+use crate::keys::{SlotKeys, SlotSet};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
 use crate::rank;
@@ -40,9 +40,9 @@ pub(crate) struct Request<'a> {
     /// Return exactly `min(n, accepted items)` results, walking past `search_k` if needed
     /// (the `ann_search` family); otherwise what `search_k` candidates give (Annoy's calls).
     pub complete: bool,
-    /// Keys this index must not return whatever the filter says: in a live index, the copies
-    /// that newer writes replaced or deleted.
-    pub hidden: Option<&'a KeySet>,
+    /// Slots this index must not return whatever the filter says: in a live index, the
+    /// copies that newer writes replaced or deleted.
+    pub hidden: Option<&'a SlotSet>,
 }
 
 impl Request<'_> {
@@ -50,12 +50,6 @@ impl Request<'_> {
     fn filters(&self) -> bool {
         self.filter.is_some_and(SearchOptions::filters)
             || self.hidden.is_some_and(|h| !h.is_empty())
-    }
-
-    /// Whether the search may return `key`.
-    #[inline]
-    pub fn accepts(&self, key: u64) -> bool {
-        self.filter.is_none_or(|f| f.accepts(key)) && !self.hidden.is_some_and(|h| h.contains(&key))
     }
 }
 
@@ -184,22 +178,21 @@ pub(crate) struct Forest<'a> {
     pub n_trees: usize,
     /// Compact codes of the items, when the index has them.
     pub codes: Option<Codes<'a>>,
-    /// Slot -> key for a sorted layout; `None` when slot = key.
-    pub keys: Option<&'a [u64]>,
+    /// The first of the `n_trees` roots, which are consecutive nodes (the last ones, in files).
+    pub first_root: usize,
+    /// Which key each slot holds.
+    pub keys: SlotKeys<'a>,
 }
 
 impl Forest<'_> {
     #[inline]
     pub fn key_of(&self, slot: usize) -> u64 {
-        self.keys.map_or(slot as u64, |keys| keys[slot])
+        self.keys.key_of(slot)
     }
 
     /// The slot of item `key`, if such an item is stored.
     pub fn slot_of(&self, key: u64) -> Option<usize> {
-        let slot = match self.keys {
-            Some(keys) => keys.binary_search(&key).ok()?,
-            None => usize::try_from(key).ok().filter(|&s| s < self.n_items)?,
-        };
+        let slot = self.keys.slot_of(key, self.n_items)?;
         self.is_item(slot).then_some(slot)
     }
 
@@ -230,8 +223,12 @@ impl Forest<'_> {
             return Ok(());
         }
         let search_k = request.search_k.unwrap_or(n.saturating_mul(self.n_trees));
-        let filtering = request.filters();
-        let accepts = |slot: i32| !filtering || request.accepts(self.key_of(slot as usize));
+        let hidden = request.hidden.filter(|h| !h.is_empty());
+        let filter = request.filter.filter(|f| f.filters());
+        let accepts = |slot: i32| {
+            hidden.is_none_or(|h| !h.contains(slot as usize))
+                && filter.is_none_or(|f| f.accepts(self.key_of(slot as usize)))
+        };
         s.begin(self.n_items);
 
         let short_allow_list = request
@@ -278,7 +275,7 @@ impl Forest<'_> {
         } else {
             f32::INFINITY
         };
-        for root in n_nodes - self.n_trees..n_nodes {
+        for root in self.first_root..self.first_root + self.n_trees {
             s.heap.push(Pending {
                 priority: start,
                 node: root as i32,

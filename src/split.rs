@@ -120,6 +120,65 @@ impl Plane {
     }
 }
 
+/// Which side of the split node `split` (a plane [`Plane::write`] wrote) an item node falls on,
+/// as [`Plane::side`] decides it: how an item added after its tree was built finds its leaf.
+pub(crate) fn side_of_split(
+    layout: &Layout,
+    k: &Kernels,
+    split: &[u8],
+    item: &[u8],
+    rng: &mut Random,
+) -> bool {
+    let m = match layout.metric {
+        Metric::Hamming => return hamming_bit_is_set(layout.split_bit(split), layout.bits(item)),
+        Metric::Angular | Metric::Dot => (k.dot)(layout.vector(split), layout.vector(item)),
+        Metric::Euclidean | Metric::Manhattan => {
+            layout.plane_offset(split) + (k.dot)(layout.vector(split), layout.vector(item))
+        }
+    };
+    if m != 0.0 {
+        m > 0.0
+    } else {
+        rng.flip()
+    }
+}
+
+/// Annoy's balance measure: the larger side's share (computed in f32 as Annoy does).
+pub(crate) fn imbalance(total: usize, right: usize) -> f32 {
+    let (ls, rs) = ((total - right) as f64, right as f64);
+    let f = (ls / (ls + rs + 1e-9)) as f32;
+    f.max(1.0 - f)
+}
+
+/// Annoy's rule for splitting a node's items: up to three planes from `try_plane` (which
+/// chooses a plane and records each item's side in `sides`, returning how many went right)
+/// until one is balanced enough; when none separates the items (duplicates, say), random
+/// sides and a null plane. Returns how many items went right (side 1).
+pub(crate) fn split_sides(
+    plane: &mut Plane,
+    sides: &mut [bool],
+    rng: &mut Random,
+    mut try_plane: impl FnMut(&mut Plane, &mut [bool], &mut Random) -> usize,
+) -> usize {
+    let total = sides.len();
+    let mut right = 0;
+    for _ in 0..3 {
+        right = try_plane(plane, sides, rng);
+        if imbalance(total, right) < 0.95 {
+            break;
+        }
+    }
+    while imbalance(total, right) > 0.99 {
+        plane.clear();
+        right = 0;
+        for side in sides.iter_mut() {
+            *side = rng.flip();
+            right += usize::from(*side);
+        }
+    }
+    right
+}
+
 /// Annoy numbers hamming split bits most-significant first within each word: position `p`
 /// tests bit `63 - p % 64` of word `p / 64`. Files must agree on this, so we keep it.
 pub(crate) fn hamming_bit_is_set(position: u64, bits: &[u8]) -> bool {

@@ -73,29 +73,25 @@ impl Index {
         keys::parse(self.keys_bytes()?, self.n_items).ok()
     }
 
-    /// Whether an item with `key` is stored (in this index itself, not its shards).
-    pub(crate) fn contains_key(&self, key: u64) -> bool {
-        self.slot_of(key).is_ok()
-    }
-
-    /// The slot holding `key`, or an error naming the key when no such item was added.
-    pub(super) fn slot_of(&self, key: u64) -> Result<usize> {
-        let missing = || {
-            Error::invalid_argument(format!(
-                "item {key} does not exist: that key was never added"
-            ))
-        };
+    /// The slot holding `key`, if an item with that key is stored (in this index itself, not
+    /// its shards).
+    pub(crate) fn stored_slot(&self, key: u64) -> Option<usize> {
         let slot = match &self.keys {
             KeyMap::Direct => usize::try_from(key).ok().filter(|&s| s < self.n_items),
             KeyMap::Compact { slots, .. } => slots.get(&key).map(|&s| s as usize),
             KeyMap::Sorted(_) => keys::slot_in_sorted(self.sorted_keys().unwrap_or(&[]), key),
-        }
-        .ok_or_else(missing)?;
+        }?;
         let node = self.forest().nodes.get(slot);
-        if self.layout.n_descendants(node) != 1 {
-            return Err(missing());
-        }
-        Ok(slot)
+        (self.layout.n_descendants(node) == 1).then_some(slot)
+    }
+
+    /// The slot holding `key`, or an error naming the key when no such item was added.
+    pub(super) fn slot_of(&self, key: u64) -> Result<usize> {
+        self.stored_slot(key).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "item {key} does not exist: that key was never added"
+            ))
+        })
     }
 
     /// The slot that item `key` goes to while adding: its own slot if it was added before,

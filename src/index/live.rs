@@ -122,20 +122,16 @@ impl Index {
         (state.n_live() as u64, state.max_key().map_or(0, |k| k + 1))
     }
 
-    /// Trees of a live index's segments (the delta's small forests are not counted).
+    /// Trees of a live index's segments (the delta's forest is not counted).
     pub(super) fn live_trees(&self, live: &Live) -> usize {
         let state = live.state.read();
         state.segments.iter().map(|s| s.index.n_trees()).sum()
     }
 
-    /// Checks every segment and delta forest of a live index.
+    /// Checks every segment and the delta's forest of a live index.
     pub(super) fn verify_live(&self, live: &Live) -> Result<()> {
         let state = live.state.read();
         state.segments.iter().try_for_each(|s| s.index.verify())?;
-        state
-            .delta
-            .forests
-            .iter()
-            .try_for_each(|f| f.index.verify())
+        state.delta.check()
     }
 }

@@ -10,6 +10,7 @@ use super::Index;
 use crate::distance::{Neighbor, Query};
 use crate::error::Result;
 use crate::filter::SearchOptions;
+use crate::keys::SlotKeys;
 use crate::metric::Metric;
 use crate::node::Nodes;
 use crate::search::{Forest, Request};
@@ -203,15 +204,20 @@ impl Index {
     }
 
     pub(super) fn forest(&self) -> Forest<'_> {
+        let nodes = Nodes {
+            layout: &self.layout,
+            bytes: self.storage.bytes(),
+        };
         Forest {
-            nodes: Nodes {
-                layout: &self.layout,
-                bytes: self.storage.bytes(),
-            },
+            // Files end with a copy of every root.
+            first_root: nodes.len().saturating_sub(self.n_trees),
+            nodes,
             n_items: self.n_items,
             n_trees: self.n_trees,
             codes: self.codes(),
-            keys: self.sorted_keys(),
+            keys: self
+                .sorted_keys()
+                .map_or(SlotKeys::Direct, SlotKeys::Sorted),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! bytes are, how the header lists them, and the checks made when a file is loaded or verified.
 
 use super::{CodesSection, Index};
-use crate::codes::{self, Codes};
+use crate::codes::{self, Codes, Quantiser};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{self, Header, Section, SECTION_ALIGN};
 use crate::keys::{self, KeyMap, SortedKeys};
@@ -131,6 +131,11 @@ impl Index {
     }
 
     /// The compact codes, if the index has them in a version this library reads.
+    /// The parameters of this index's codes, to encode other items the same way.
+    pub(crate) fn quantiser(&self) -> Option<Quantiser> {
+        self.codes().map(|c| c.quantiser())
+    }
+
     pub(super) fn codes(&self) -> Option<Codes<'_>> {
         let bytes = self.codes_bytes()?;
         let (metric, dim) = (self.layout.metric, self.layout.dim);

@@ -1,119 +1,98 @@
 //! The delta of a live index: items written since the last compaction, searchable at once.
 //!
-//! New items go to a flat buffer of item nodes, scanned exactly; when it holds `FLAT_MAX`
-//! items they become a small forest, and forests of similar size merge (a binary counter), so
-//! every item is rebuilt O(log(delta / FLAT_MAX)) times and a query searches at most that many
-//! small forests plus the flat buffer. A forest is never changed: a replaced or deleted item
-//! of a forest is hidden by that forest's `dead` set until the forest is merged.
+//! The items sit in one [`GrowingForest`]: an upsert adds its item to every tree in place (a
+//! walk down each tree, a few microseconds), so writes never wait for a build and a query
+//! searches one forest for the whole delta, whatever its size. Keys map to slots through a
+//! hash map; a replaced item is taken out of its trees and its slot reused, so the delta
+//! holds exactly one copy of each of its keys and needs no hidden-key set of its own.
 
-use crate::distance::{score, user_distance, Neighbor, Query};
+use super::delta_codes::{DeltaCodes, DERIVE_AT};
+use super::growing::GrowingForest;
+use crate::codes::Quantiser;
+use crate::distance::{Neighbor, Query};
 use crate::error::Result;
-use crate::index::Index;
-use crate::kernels;
-use crate::keys::{KeyMapOf, KeySet};
+use crate::keys::{KeyMapOf, SlotKeys, NO_KEY};
 use crate::metric::Metric;
 use crate::node::Layout;
-use crate::search::Request;
-use crate::storage::HeapNodes;
+use crate::search::{Forest, Request};
 
-/// Items scanned exactly before they become a forest: small enough that the scan costs a few
-/// tens of microseconds (a 384-d scan of 256 items reads about 400 KB).
-const FLAT_MAX: usize = 256;
-/// Trees of a delta forest: delta forests are small and rebuilt often.
-const FOREST_TREES: i32 = 10;
-
-/// A forest over earlier delta items, with the keys replaced or deleted since it was built.
-pub(crate) struct DeltaForest {
-    pub index: Index,
-    pub dead: KeySet,
-    id: u64,
-}
-
-impl DeltaForest {
-    pub fn live(&self) -> usize {
-        self.index.n_stored() as usize - self.dead.len()
-    }
-}
-
-/// Where a delta key's live copy is.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
-    Flat(usize),
-    Forest(u64),
-}
+/// Trees of the delta's forest. Each tree costs every upsert a walk from the root to a leaf;
+/// fewer trees than a segment's are made up for by a larger share of `search_k` (see state).
+pub(crate) const DELTA_TREES: usize = 10;
 
 pub(crate) struct Delta {
     layout: Layout,
-    seed: u64,
-    flat: HeapNodes,
-    flat_keys: Vec<u64>,
-    places: KeyMapOf<Place>,
-    pub forests: Vec<DeltaForest>,
-    next_forest: u64,
+    forest: GrowingForest,
+    codes: DeltaCodes,
+    /// `keys[slot]`, `NO_KEY` for an empty slot.
+    keys: Vec<u64>,
+    slots: KeyMapOf<u32>,
+    /// Slots emptied by deletes, reused first.
+    free: Vec<u32>,
+    /// Slots below this were used at some point.
+    used: usize,
 }
 
 impl Delta {
-    pub fn new(layout: Layout, seed: u64) -> Delta {
-        Delta {
+    /// An empty delta; its codes use `quantiser` when given (see `delta_codes`).
+    pub fn new(layout: Layout, seed: u64, quantiser: Option<Quantiser>) -> Result<Delta> {
+        Ok(Delta {
             layout,
-            seed,
-            flat: HeapNodes::default(),
-            flat_keys: Vec::new(),
-            places: KeyMapOf::default(),
-            forests: Vec::new(),
-            next_forest: 0,
-        }
+            forest: GrowingForest::new(layout, DELTA_TREES, seed)?,
+            codes: DeltaCodes::new(&layout, quantiser),
+            keys: Vec::new(),
+            slots: KeyMapOf::default(),
+            free: Vec::new(),
+            used: 0,
+        })
     }
 
     /// Live items in the delta.
     pub fn len(&self) -> usize {
-        self.places.len()
+        self.slots.len()
     }
 
     /// Adds or replaces `key` (vector checked by the caller).
     pub fn upsert(&mut self, key: u64, vector: &[f32]) -> Result<()> {
-        let s = self.layout.node_size;
-        let slot = match self.places.get(&key) {
-            Some(&Place::Flat(slot)) => slot,
-            other => {
-                if let Some(&Place::Forest(id)) = other {
-                    self.forest_mut(id).dead.insert(key);
-                }
-                let slot = self.flat_keys.len();
-                self.flat.resize((slot + 1) * s)?;
-                self.flat_keys.push(key);
-                self.places.insert(key, Place::Flat(slot));
+        let slot = match self.slots.get(&key) {
+            Some(&slot) => {
+                self.forest.remove(slot as usize);
+                slot as usize
+            }
+            None => {
+                let slot = match self.free.pop() {
+                    Some(slot) => slot as usize,
+                    None => {
+                        if self.used == self.forest.capacity() {
+                            self.forest.grow(self.used + 1)?;
+                            self.keys.resize(self.forest.capacity(), NO_KEY);
+                        }
+                        self.used += 1;
+                        self.used - 1
+                    }
+                };
+                self.keys[slot] = key;
+                self.slots.insert(key, slot as u32);
                 slot
             }
         };
-        self.layout
-            .fill_item(&mut self.flat.bytes_mut()[slot * s..(slot + 1) * s], vector);
-        if self.flat_keys.len() >= FLAT_MAX {
-            self.flush()?;
+        self.forest.insert(slot, vector)?;
+        self.codes.set(self.forest.nodes(), slot);
+        if !self.codes.encoding() && self.slots.len() >= DERIVE_AT {
+            let live: Vec<usize> = self.slots.values().map(|&s| s as usize).collect();
+            self.codes.derive_if_due(self.forest.nodes(), &live);
         }
         Ok(())
     }
 
     /// Removes `key`; true when the delta held it.
     pub fn delete(&mut self, key: u64) -> bool {
-        match self.places.remove(&key) {
-            Some(Place::Flat(slot)) => {
-                let s = self.layout.node_size;
-                let last = self.flat_keys.len() - 1;
-                if slot != last {
-                    self.flat
-                        .bytes_mut()
-                        .copy_within(last * s..(last + 1) * s, slot * s);
-                    let moved = self.flat_keys[last];
-                    self.flat_keys[slot] = moved;
-                    self.places.insert(moved, Place::Flat(slot));
-                }
-                self.flat_keys.pop();
-                let _ = self.flat.resize(last * s);
-                true
-            }
-            Some(Place::Forest(id)) => {
-                self.forest_mut(id).dead.insert(key);
+        match self.slots.remove(&key) {
+            Some(slot) => {
+                self.forest.remove(slot as usize);
+                self.codes.clear(slot as usize);
+                self.keys[slot as usize] = NO_KEY;
+                self.free.push(slot);
                 true
             }
             None => false,
@@ -122,22 +101,9 @@ impl Delta {
 
     /// The stored vector of `key`, if the delta holds it.
     pub fn vector(&self, key: u64) -> Option<Vec<f32>> {
-        match *self.places.get(&key)? {
-            Place::Flat(slot) => Some(self.node_vector(slot)),
-            Place::Forest(id) => self
-                .forests
-                .iter()
-                .find(|f| f.id == id)?
-                .index
-                .get_item_vector(key)
-                .ok(),
-        }
-    }
-
-    fn node_vector(&self, slot: usize) -> Vec<f32> {
-        let s = self.layout.node_size;
-        let node = &self.flat.bytes()[slot * s..(slot + 1) * s];
-        match self.layout.metric {
+        let slot = *self.slots.get(&key)? as usize;
+        let node = self.forest.nodes().get(slot);
+        Some(match self.layout.metric {
             Metric::Hamming => {
                 let bits = self.layout.bits(node);
                 (0..self.layout.dim)
@@ -145,111 +111,45 @@ impl Delta {
                     .collect()
             }
             _ => self.layout.vector(node).to_vec(),
-        }
+        })
     }
 
     /// Every live item, as (key, vector).
     pub fn items(&self) -> impl Iterator<Item = (u64, Vec<f32>)> + '_ {
-        self.places
+        self.slots
             .keys()
             .filter_map(move |&k| Some((k, self.vector(k)?)))
     }
 
     /// The largest live key.
     pub fn max_key(&self) -> Option<u64> {
-        self.places.keys().copied().max()
+        self.slots.keys().copied().max()
     }
 
-    fn forest_mut(&mut self, id: u64) -> &mut DeltaForest {
-        self.forests
-            .iter_mut()
-            .find(|f| f.id == id)
-            .expect("places name live forests")
+    /// Searches the delta's forest: the best `n` accepted items, appended to `out`.
+    pub fn search(&self, query: &Query, request: &Request, out: &mut Vec<Neighbor>) -> Result<()> {
+        if self.slots.is_empty() {
+            return Ok(());
+        }
+        Forest {
+            nodes: self.forest.nodes(),
+            n_items: self.forest.capacity(),
+            n_trees: self.forest.n_trees(),
+            first_root: self.forest.first_root(),
+            codes: self.codes.view(&self.layout),
+            keys: SlotKeys::Mapped {
+                keys: &self.keys,
+                slots: &self.slots,
+            },
+        }
+        .search(query, request, out)
     }
 
-    /// Turns the flat buffer into a forest, then merges forests of similar size.
-    fn flush(&mut self) -> Result<()> {
-        let items: Vec<(u64, Vec<f32>)> = (0..self.flat_keys.len())
-            .map(|slot| (self.flat_keys[slot], self.node_vector(slot)))
-            .collect();
-        let forest = self.forest_of(&items)?;
-        self.flat_keys.clear();
-        self.flat.resize(0)?;
-        self.forests.push(forest);
-        while self.forests.len() >= 2 {
-            let n = self.forests.len();
-            if self.forests[n - 2].live() > 2 * self.forests[n - 1].live() {
-                break;
-            }
-            let (b, a) = (
-                self.forests.pop().expect("two"),
-                self.forests.pop().expect("two"),
-            );
-            let mut items: Vec<(u64, Vec<f32>)> = Vec::with_capacity(a.live() + b.live());
-            for f in [&a, &b] {
-                let keys = f.index.stored_keys();
-                items.extend(
-                    keys.into_iter()
-                        .filter(|k| !f.dead.contains(k))
-                        .filter_map(|k| Some((k, f.index.get_item_vector(k).ok()?))),
-                );
-            }
-            let merged = self.forest_of(&items)?;
-            self.forests.push(merged);
-        }
-        Ok(())
-    }
-
-    /// A new forest over `items`, recorded as their place.
-    fn forest_of(&mut self, items: &[(u64, Vec<f32>)]) -> Result<DeltaForest> {
-        let mut index = Index::new(self.layout.dim, self.layout.metric)?;
-        index.set_seed(self.seed ^ self.next_forest);
-        for (key, vector) in items {
-            index.add_item(*key, vector)?;
-        }
-        index.build(FOREST_TREES, -1)?;
-        let id = self.next_forest;
-        self.next_forest += 1;
-        for (key, _) in items {
-            self.places.insert(*key, Place::Forest(id));
-        }
-        Ok(DeltaForest {
-            index,
-            dead: KeySet::default(),
-            id,
-        })
-    }
-
-    /// Exact scan of the flat buffer: the best `n` accepted items, appended to `out`.
-    pub fn scan(&self, query: &Query, request: &Request, out: &mut Vec<Neighbor>) {
-        let (layout, k, s) = (&self.layout, kernels::kernels(), self.layout.node_size);
-        let start = out.len();
-        let mut scored: Vec<(f32, u64)> = self
-            .flat_keys
-            .iter()
-            .enumerate()
-            .filter(|(_, &key)| request.accepts(key))
-            .map(|(slot, &key)| {
-                (
-                    score(
-                        layout,
-                        k,
-                        query,
-                        &self.flat.bytes()[slot * s..(slot + 1) * s],
-                    ),
-                    key,
-                )
-            })
-            .collect();
-        let keep = request.n.min(scored.len());
-        if keep > 0 && keep < scored.len() {
-            scored.select_nth_unstable_by(keep - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        }
-        scored.truncate(keep);
-        out.extend(scored.into_iter().map(|(score, id)| Neighbor {
-            id,
-            distance: user_distance(layout.metric, score),
-        }));
-        debug_assert!(out.len() - start <= request.n);
+    /// Checks the forest's structure (what `verify` runs on a live index).
+    pub fn check(&self) -> Result<()> {
+        self.forest.check()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,6 +22,8 @@
 //! (a new generation: open it) or reads the log's new records.
 
 mod delta;
+mod delta_codes;
+mod growing;
 mod log;
 mod manifest;
 mod state;
@@ -220,7 +222,7 @@ pub(crate) fn load_generation(
         header.first_lsn,
         manifest.n_trees,
         manifest.seed,
-    );
+    )?;
     for (lsn, op) in &replay.records {
         state.apply(op)?;
         state.next_lsn = lsn + 1;
