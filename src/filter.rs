@@ -17,6 +17,7 @@ pub type Predicate = Arc<dyn Fn(u64) -> bool + Send + Sync>;
 #[derive(Clone, Default)]
 pub struct SearchOptions {
     pub(crate) search_k: Option<usize>,
+    pub(crate) ef: Option<usize>,
     pub(crate) allow: Option<KeySet>,
     pub(crate) deny: Option<KeySet>,
     pub(crate) predicate: Option<Predicate>,
@@ -26,6 +27,7 @@ impl std::fmt::Debug for SearchOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SearchOptions")
             .field("search_k", &self.search_k)
+            .field("ef", &self.ef)
             .field("allow", &self.allow.as_ref().map(KeySet::len))
             .field("deny", &self.deny.as_ref().map(KeySet::len))
             .field("predicate", &self.predicate.is_some())
@@ -41,6 +43,13 @@ impl SearchOptions {
     /// Candidates to collect (only accepted ones count); `None` means `n * n_trees`.
     pub fn set_search_k(&mut self, search_k: Option<usize>) -> &mut Self {
         self.search_k = search_k;
+        self
+    }
+
+    /// The beam width of a graph search (see `graph`): the nodes kept while walking, at least
+    /// `n`. `None` derives it from `search_k`. Indexes without a graph ignore it.
+    pub fn set_ef(&mut self, ef: Option<usize>) -> &mut Self {
+        self.ef = ef;
         self
     }
 

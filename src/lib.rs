@@ -36,6 +36,7 @@ mod error;
 pub mod ffi;
 mod filter;
 mod format;
+mod graph;
 mod index;
 mod kernels;
 mod keys;

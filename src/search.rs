@@ -20,6 +20,8 @@ use crate::codes::Codes;
 use crate::distance::{Neighbor, Query};
 use crate::error::{Error, Result};
 use crate::filter::SearchOptions;
+use crate::graph::beam::Beam;
+use crate::graph::{self, Graph};
 use crate::kernels::{self, Kernels};
 use crate::keys::{SlotKeys, SlotSet};
 use crate::metric::Metric;
@@ -130,11 +132,12 @@ pub(crate) struct Scratch {
     pub candidates: Vec<i32>,
     pub scored: Vec<(f32, i32)>,
     pub weights: Vec<i16>,
+    beam: Beam,
 }
 
 impl Scratch {
     /// Starts a query over `n_items` slots: a new epoch, so no slot counts as seen.
-    fn begin(&mut self, n_items: usize) {
+    pub(crate) fn begin(&mut self, n_items: usize) {
         self.heap.clear();
         self.candidates.clear();
         self.scored.clear();
@@ -146,6 +149,22 @@ impl Scratch {
             self.epoch = 0;
         }
         self.epoch += 2;
+    }
+
+    /// What a graph search works with: its beam, the seen marks (a slot is visited when its
+    /// mark is the epoch), the epoch, and the query's code weights.
+    pub(crate) fn graph_parts(&mut self) -> (&mut Beam, &mut [u16], u16, &[i16]) {
+        (&mut self.beam, &mut self.seen, self.epoch, &self.weights)
+    }
+
+    /// Makes the beam's accepted nodes, nearest first, the candidates.
+    pub(crate) fn take_beam(&mut self, accepts: &dyn Fn(i32) -> bool) {
+        self.candidates.clear();
+        for &(_, slot) in self.beam.entries() {
+            if accepts(slot as i32) {
+                self.candidates.push(slot as i32);
+            }
+        }
     }
 
     #[inline]
@@ -182,6 +201,8 @@ pub(crate) struct Forest<'a> {
     pub first_root: usize,
     /// Which key each slot holds.
     pub keys: SlotKeys<'a>,
+    /// The graph over the items, when the index has one: queries walk it instead.
+    pub graph: Option<Graph<'a>>,
 }
 
 impl Forest<'_> {
@@ -243,6 +264,8 @@ impl Forest<'_> {
                     }
                 }
             }
+        } else if self.graph_found(s, query, request, search_k, &accepts) {
+            // The graph's beam gave the candidates.
         } else if self.walk(s, query, request, search_k, &accepts)? {
             // The walk gave up on a very selective filter: score every accepted item.
             s.candidates.clear();
@@ -254,6 +277,30 @@ impl Forest<'_> {
         }
         rank::rank(self, s, query, n, out);
         Ok(())
+    }
+
+    /// Searches the graph, when the index has one, for the candidates. False when there is no
+    /// graph, or a complete request found fewer than `n` accepted nodes there: the forest's
+    /// walk then answers (with a fresh scratch epoch).
+    fn graph_found(
+        &self,
+        s: &mut Scratch,
+        query: &Query,
+        request: &Request,
+        search_k: usize,
+        accepts: &dyn Fn(i32) -> bool,
+    ) -> bool {
+        let Some(graph) = &self.graph else {
+            return false;
+        };
+        let ef = graph::search::effort(request.n, search_k, request.filter.and_then(|f| f.ef));
+        if graph::search::candidates(self, graph, s, query, request.n, ef, accepts)
+            || !request.complete
+        {
+            return true;
+        }
+        s.begin(self.n_items);
+        false
     }
 
     /// Walks the forest, collecting accepted candidates into `s.candidates`. Returns true when

@@ -43,13 +43,21 @@ fn allocations(f: impl FnOnce()) -> usize {
 #[test]
 fn queries_allocate_nothing_once_warm() {
     let dir = tempfile::tempdir().unwrap();
-    // Euclidean has compact codes, manhattan does not: both query paths are covered.
-    for metric in [Metric::Euclidean, Metric::Manhattan] {
+    // Euclidean has compact codes, manhattan does not: both query paths are covered, and the
+    // graph's walk with and without codes.
+    for (metric, graph) in [
+        (Metric::Euclidean, false),
+        (Metric::Manhattan, false),
+        (Metric::Euclidean, true),
+        (Metric::Manhattan, true),
+    ] {
         let data = SplitMix64::new(21).vectors(3000, 32, metric);
-        let path = dir.path().join(format!("{metric}.ann"));
-        build_index(metric, 32, &data, 10, 1, 2)
-            .save(&path)
-            .unwrap();
+        let path = dir.path().join(format!("{metric}-{graph}.ann"));
+        let mut built = build_index(metric, 32, &data, 10, 1, 2);
+        if graph {
+            built.build_graph(0, 1).unwrap();
+        }
+        built.save(&path).unwrap();
         let index = Index::load(&path, false).unwrap();
         let queries = SplitMix64::new(22).vectors(50, 32, metric);
         let mut out = Vec::with_capacity(100);

@@ -1,6 +1,6 @@
 //! Files: saving and loading native and Annoy files, building on disk, verifying.
 
-use super::{CodesSection, Index, State, DEFAULT_SEED};
+use super::{Index, SectionBytes, State, DEFAULT_SEED};
 use crate::annoy_file;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{self, Header, FLAG_BODY_CHECKSUM, FORMAT_VERSION, HEADER_SIZE, SECTION_ALIGN};
@@ -118,7 +118,8 @@ impl Index {
             storage: Storage::Mapped(mapped),
             n_items: header.n_items as usize,
             n_trees: header.n_trees as usize,
-            codes: CodesSection::None,
+            codes: SectionBytes::None,
+            graph: SectionBytes::None,
             keys: KeyMap::Direct,
             stored: OnceLock::new(),
             header: None,
@@ -171,7 +172,8 @@ impl Index {
             n_items: forest.n_items,
             n_trees: forest.n_trees,
             header: None,
-            codes: CodesSection::None,
+            codes: SectionBytes::None,
+            graph: SectionBytes::None,
             keys: KeyMap::Direct,
             stored: OnceLock::new(),
             shards: Vec::new(),
@@ -224,7 +226,8 @@ impl Index {
         if let Some(sorted) = self.sorted_keys() {
             crate::keys::check_sorted(sorted)?;
         }
-        verify::check_forest(&self.forest())
+        verify::check_forest(&self.forest())?;
+        self.check_graph()
     }
 }
 

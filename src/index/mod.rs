@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 mod access;
 mod batch;
 mod files;
+mod graph;
 mod keyed;
 mod live;
 mod query;
@@ -58,7 +59,9 @@ pub struct Index {
     n_trees: usize,
     /// The header read from, or written to, the file behind a mapped index.
     header: Option<Header>,
-    codes: CodesSection,
+    codes: SectionBytes,
+    /// The graph section, when `build_graph` made one or the file has one.
+    graph: SectionBytes,
     keys: KeyMap,
     /// The number of items stored; counted on first use for a loaded direct-layout file.
     stored: OnceLock<usize>,
@@ -68,8 +71,8 @@ pub struct Index {
     live: Option<Box<crate::live::Live>>,
 }
 
-/// Where the compact-codes section of an index lives, if it has one.
-enum CodesSection {
+/// Where an optional section of an index (codes, graph) lives, if it has one.
+enum SectionBytes {
     None,
     /// Encoded by `build`, not yet in a file.
     Owned(HeapNodes),
@@ -100,7 +103,8 @@ impl Index {
             n_items: 0,
             n_trees: 0,
             header: None,
-            codes: CodesSection::None,
+            codes: SectionBytes::None,
+            graph: SectionBytes::None,
             keys: KeyMap::Direct,
             stored: OnceLock::from(0),
             shards: Vec::new(),
@@ -227,7 +231,7 @@ impl Index {
         match built {
             Ok(built) => {
                 self.n_trees = built.n_trees;
-                self.codes = built.codes.map_or(CodesSection::None, CodesSection::Owned);
+                self.codes = built.codes.map_or(SectionBytes::None, SectionBytes::Owned);
             }
             Err(e) => {
                 // Drop the partial forest: the items are intact and the index stays addable.
@@ -251,7 +255,8 @@ impl Index {
             State::Built => {
                 self.storage.resize(self.n_items * self.layout.node_size)?;
                 self.n_trees = 0;
-                self.codes = CodesSection::None;
+                self.codes = SectionBytes::None;
+                self.graph = SectionBytes::None;
                 self.reopen_for_adding();
                 self.state = State::Adding;
                 Ok(())

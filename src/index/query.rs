@@ -218,6 +218,7 @@ impl Index {
             keys: self
                 .sorted_keys()
                 .map_or(SlotKeys::Direct, SlotKeys::Sorted),
+            graph: self.graph(),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The optional sections an index writes after its body (compact codes, keys): where their
 //! bytes are, how the header lists them, and the checks made when a file is loaded or verified.
 
-use super::{CodesSection, Index};
+use super::{Index, SectionBytes};
 use crate::codes::{self, Codes, Quantiser};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{self, Header, Section, SECTION_ALIGN};
+use crate::graph::{self, Graph};
 use crate::keys::{self, KeyMap, SortedKeys};
 use crate::storage::Storage;
 use std::ops::Range;
@@ -19,6 +20,9 @@ impl Index {
         }
         if let Some(bytes) = self.keys_bytes() {
             payloads.push((keys::SECTION_KIND, bytes));
+        }
+        if let Some(bytes) = self.graph_bytes() {
+            payloads.push((graph::SECTION_KIND, bytes));
         }
         payloads
     }
@@ -62,7 +66,8 @@ impl Index {
                 .find(|s| s.kind == kind)
                 .map(|s| s.offset as usize..(s.offset + s.length) as usize)
         };
-        self.codes = range(codes::SECTION_KIND).map_or(CodesSection::None, CodesSection::Mapped);
+        self.codes = range(codes::SECTION_KIND).map_or(SectionBytes::None, SectionBytes::Mapped);
+        self.graph = range(graph::SECTION_KIND).map_or(SectionBytes::None, SectionBytes::Mapped);
         if let Some(r) = range(keys::SECTION_KIND) {
             self.keys = KeyMap::Sorted(SortedKeys::Mapped(r));
             // A sorted layout has no holes: every slot is an item.
@@ -81,16 +86,23 @@ impl Index {
         if let Some(bytes) = self.keys_bytes() {
             keys::parse(bytes, self.n_items)?;
         }
+        if let Some(bytes) = self.graph_bytes() {
+            Graph::parse(bytes, self.n_items)?;
+        }
         Ok(())
     }
 
     /// Every section's checksum against the header's: part of `verify`.
     pub(super) fn check_section_checksums(&self, header: &Header) -> Result<()> {
-        for (s, (_, bytes)) in header.sections.iter().zip(self.section_payloads()) {
+        for (kind, bytes) in self.section_payloads() {
+            let Some(s) = header.sections.iter().find(|s| s.kind == kind) else {
+                continue;
+            };
             if format::body_checksum(bytes) != s.checksum {
                 let what = match s.kind {
                     codes::SECTION_KIND => "compact-codes",
                     keys::SECTION_KIND => "keys",
+                    graph::SECTION_KIND => "graph",
                     _ => "a",
                 };
                 return Err(Error::new(
@@ -112,12 +124,26 @@ impl Index {
         }
     }
 
+    /// The bytes of the graph section, wherever they are.
+    pub(super) fn graph_bytes(&self) -> Option<&[u8]> {
+        match &self.graph {
+            SectionBytes::Owned(bytes) => Some(bytes.bytes()),
+            SectionBytes::Mapped(range) => self.mapped_bytes(range.clone()),
+            SectionBytes::None => None,
+        }
+    }
+
+    /// The graph, when the index has one (checked at load, so parsing cannot fail here).
+    pub(super) fn graph(&self) -> Option<Graph<'_>> {
+        Graph::parse(self.graph_bytes()?, self.n_items).ok()
+    }
+
     /// The bytes of the compact-codes section, wherever they are.
     pub(super) fn codes_bytes(&self) -> Option<&[u8]> {
         match &self.codes {
-            CodesSection::Owned(bytes) => Some(bytes.bytes()),
-            CodesSection::Mapped(range) => self.mapped_bytes(range.clone()),
-            CodesSection::None => None,
+            SectionBytes::Owned(bytes) => Some(bytes.bytes()),
+            SectionBytes::Mapped(range) => self.mapped_bytes(range.clone()),
+            SectionBytes::None => None,
         }
     }
 

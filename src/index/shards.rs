@@ -3,7 +3,7 @@
 //! shard and the results are merged exactly as one index would order them: by distance (dot:
 //! largest first), ties going to the smaller key. Keys must not repeat across shards.
 
-use super::{CodesSection, Index, State};
+use super::{Index, SectionBytes, State};
 use crate::distance::{Neighbor, Query};
 use crate::error::{Error, Result};
 use crate::keys::KeyMap;
@@ -50,7 +50,8 @@ impl Index {
             n_items: 0,
             n_trees: shards.iter().map(|s| s.n_trees).sum(),
             header: None,
-            codes: CodesSection::None,
+            codes: SectionBytes::None,
+            graph: SectionBytes::None,
             keys: KeyMap::Direct,
             stored: OnceLock::new(),
             shards,

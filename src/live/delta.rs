@@ -141,6 +141,7 @@ impl Delta {
                 keys: &self.keys,
                 slots: &self.slots,
             },
+            graph: None,
         }
         .search(query, request, out)
     }
