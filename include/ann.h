@@ -272,6 +272,14 @@ ann_status ann_get_n_trees(const ann_index *index,
                            uint32_t *out);
 
 /**
+ * Stores in `*out` whether the index has a graph (`ann_build_graph`, or a file saved with one).
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`.
+ */
+ann_status ann_has_graph(const ann_index *index,
+                         bool *out);
+
+/**
  * Stores in `*out` the dimension: floats per vector, or bits for hamming.
  *
  * Errors: `ANN_STATUS_NULL_POINTER`.
@@ -413,6 +421,22 @@ ann_status ann_set_seed(ann_index *index,
 ann_status ann_build(ann_index *index,
                      int32_t n_trees,
                      int32_t n_threads);
+
+/**
+ * Adds a proximity graph over the items of a built or loaded index (see the README's "Graph
+ * search"); queries then walk it instead of the forest, and `ann_save` writes it into the
+ * file, where `ann_load` maps it. `degree` is the most neighbours per item: 0 picks the
+ * default (32), up to 256. `n_threads`: -1 uses every core; one seed gives the same graph
+ * whatever the thread count. Replaces an earlier graph. `ann_save_annoy` still writes the
+ * forest only.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` for a degree above 256 or
+ * `n_threads` of 0 or below -1; `ANN_STATUS_INVALID_STATE` before `ann_build`, and for sharded
+ * and live indexes (build it on each file, or on an exported one); `ANN_STATUS_OUT_OF_MEMORY`.
+ */
+ann_status ann_build_graph(ann_index *index,
+                           uint32_t degree,
+                           int32_t n_threads);
 
 /**
  * Drops the trees but keeps the items, so more items can be added and the index built again.
@@ -692,6 +716,16 @@ void ann_search_options_free(ann_search_options *options);
  */
 ann_status ann_search_options_set_search_k(ann_search_options *options,
                                            int64_t search_k);
+
+/**
+ * Sets the beam width of a graph search: how many nodes the walk keeps, at least `n` (larger
+ * gives better recall and slower searches). 0 derives it from search_k as
+ * `max(n, 32, search_k / 16)`. Indexes without a graph ignore it.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`.
+ */
+ann_status ann_search_options_set_ef(ann_search_options *options,
+                                     size_t ef);
 
 /**
  * Only these `n` keys may be returned. The list is copied (free it when you like); order and

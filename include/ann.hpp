@@ -20,7 +20,7 @@
  *    n_stored() counts the items; n_items() is the largest key + 1 (Annoy's meaning for keys
  *    added densely from 0). A key never added is ann::Error ANN_STATUS_INVALID_ARGUMENT.
  *    save_annoy() refuses (ANN_STATUS_INVALID_STATE) keys that do not fit Annoy's layout.
- *  - ann::SearchOptions (move-only, frees its handle in its destructor): search_k(k),
+ *  - ann::SearchOptions (move-only, frees its handle in its destructor): search_k(k), ef(n),
  *    allow_list(keys), deny_list(keys) and filter(std::function<bool(uint64_t)>), chainable.
  *    A key is accepted when it is in the allow-list (if any), not in the deny-list, and the
  *    filter (if any) returns true. The lists are copied; the std::function is owned by the
@@ -209,13 +209,13 @@ struct BatchResult {
 class Index;
 
 /**
- * How a search runs: search_k and a filter (allow-list, deny-list, predicate). Move-only; owns
+ * How a search runs: search_k, ef and a filter (allow-list, deny-list, predicate). Move-only; owns
  * its ann_search_options* and the predicate, so it must outlive the searches that use it.
  * Setters return *this for chaining and need exclusive access; searches only read it.
  */
 class SearchOptions {
  public:
-  /** The defaults: search_k -1 (n * n_trees), every key accepted. */
+  /** The defaults: search_k -1 (n * n_trees), ef 0 (from search_k), every key accepted. */
   SearchOptions() { detail::check(ann_search_options_new(&handle_)); }
 
   SearchOptions(const SearchOptions&) = delete;
@@ -235,6 +235,15 @@ class SearchOptions {
   /** Accepted candidates to collect: larger is better recall, slower; -1: n * n_trees. */
   SearchOptions& search_k(int64_t search_k) {
     detail::check(ann_search_options_set_search_k(handle(), search_k));
+    return *this;
+  }
+
+  /**
+   * Beam width of a graph search (Index::build_graph): nodes the walk keeps, at least n; larger
+   * is better recall, slower. 0: max(n, 32, search_k / 16). Indexes without a graph ignore it.
+   */
+  SearchOptions& ef(size_t ef) {
+    detail::check(ann_search_options_set_ef(handle(), ef));
     return *this;
   }
 
@@ -416,6 +425,17 @@ class Index {
   /** Builds `n_trees` trees (-1: until nodes are twice the items) on `n_threads` (-1: all). */
   void build(int32_t n_trees, int32_t n_threads = -1) {
     detail::check(ann_build(handle(), n_trees, n_threads));
+  }
+
+  /**
+   * Adds a proximity graph over the items of a built or loaded index, with at most `degree`
+   * neighbours per item (0: 32; at most 256), on `n_threads` (-1: all). Queries then walk it
+   * instead of the forest (SearchOptions::ef sets the beam); save() writes it, load() maps it;
+   * save_annoy() writes the forest only. Replaces an earlier graph. Before build(), and on
+   * sharded or live indexes, ANN_STATUS_INVALID_STATE.
+   */
+  void build_graph(uint32_t degree = 0, int32_t n_threads = -1) {
+    detail::check(ann_build_graph(handle(), degree, n_threads));
   }
 
   /** Drops the trees and keeps the items, so more can be added before building again. */
@@ -687,6 +707,8 @@ class Index {
   uint64_t n_stored() const { return read<uint64_t>(ann_get_n_stored); }
   /** Trees; 0 before the index is built. */
   uint32_t n_trees() const { return read<uint32_t>(ann_get_n_trees); }
+  /** Whether the index has a graph (build_graph(), or a file saved with one). */
+  bool has_graph() const { return read<bool>(ann_has_graph); }
   /** Floats per vector, or bits for hamming. */
   uint32_t dim() const { return read<uint32_t>(ann_get_dim); }
   Metric metric() const { return static_cast<Metric>(read<ann_metric>(ann_get_metric)); }

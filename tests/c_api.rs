@@ -206,6 +206,11 @@ fn keys_filters_and_shards_from_c() {
 }
 
 #[test]
+fn graph_from_c() {
+    assert_eq!(c_test("graph"), "graph ok\n");
+}
+
+#[test]
 fn live_index_writer_and_reader_process_from_c() {
     assert_eq!(c_test("live"), "live ok\n");
 }

@@ -33,7 +33,8 @@ package ann
 	X(ann_writer_options_set_durability) X(ann_writer_options_set_flush_ms) \
 	X(ann_writer_options_set_n_trees) X(ann_writer_open) X(ann_writer_free) X(ann_upsert) \
 	X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch) X(ann_sync) X(ann_compact) \
-	X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export)
+	X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export) X(ann_build_graph) \
+	X(ann_has_graph) X(ann_search_options_set_ef)
 
 // The table. Each field has the type of the header's declaration, so a signature that
 // changes in ann.h is a compile error here rather than a wrong call at run time.
@@ -157,6 +158,9 @@ static annc_result annc_set_seed(ann_index *index, uint64_t seed) {
 static annc_result annc_build(ann_index *index, int32_t n_trees, int32_t n_threads) {
 	return annc_done(annc.ann_build(index, n_trees, n_threads));
 }
+static annc_result annc_build_graph(ann_index *index, uint32_t degree, int32_t n_threads) {
+	return annc_done(annc.ann_build_graph(index, degree, n_threads));
+}
 static annc_result annc_unbuild(ann_index *index) { return annc_done(annc.ann_unbuild(index)); }
 static annc_result annc_unload(ann_index *index) { return annc_done(annc.ann_unload(index)); }
 static annc_result annc_save(const ann_index *index, const char *path) {
@@ -178,6 +182,9 @@ static annc_result annc_get_n_stored(const ann_index *index, uint64_t *out) {
 }
 static annc_result annc_get_n_trees(const ann_index *index, uint32_t *out) {
 	return annc_done(annc.ann_get_n_trees(index, out));
+}
+static annc_result annc_has_graph(const ann_index *index, bool *out) {
+	return annc_done(annc.ann_has_graph(index, out));
 }
 static annc_result annc_get_dim(const ann_index *index, uint32_t *out) {
 	return annc_done(annc.ann_get_dim(index, out));
@@ -241,6 +248,9 @@ static void annc_search_options_free(ann_search_options *options) {
 static annc_result annc_search_options_set_search_k(ann_search_options *options,
                                                     int64_t search_k) {
 	return annc_done(annc.ann_search_options_set_search_k(options, search_k));
+}
+static annc_result annc_search_options_set_ef(ann_search_options *options, size_t ef) {
+	return annc_done(annc.ann_search_options_set_ef(options, ef));
 }
 static annc_result annc_search_options_set_allow_list(ann_search_options *options,
                                                       const uint64_t *keys, size_t n) {
@@ -552,6 +562,10 @@ func cBuild(h handle, nTrees, nThreads int32) error {
 	return result(C.annc_build(h, C.int32_t(nTrees), C.int32_t(nThreads)))
 }
 
+func cBuildGraph(h handle, degree uint32, nThreads int32) error {
+	return result(C.annc_build_graph(h, C.uint32_t(degree), C.int32_t(nThreads)))
+}
+
 func cUnbuild(h handle) error { return result(C.annc_unbuild(h)) }
 func cUnload(h handle) error  { return result(C.annc_unload(h)) }
 
@@ -587,6 +601,12 @@ func cNTrees(h handle) (uint32, error) {
 	var out C.uint32_t
 	err := result(C.annc_get_n_trees(h, &out))
 	return uint32(out), err
+}
+
+func cHasGraph(h handle) (bool, error) {
+	var out C.bool
+	err := result(C.annc_has_graph(h, &out))
+	return bool(out), err
 }
 
 func cDim(h handle) (uint32, error) {
@@ -671,6 +691,10 @@ func cSearchOptionsFree(o optionsHandle) { C.annc_search_options_free(o) }
 
 func cSetSearchK(o optionsHandle, searchK int64) error {
 	return result(C.annc_search_options_set_search_k(o, C.int64_t(searchK)))
+}
+
+func cSetEf(o optionsHandle, ef uint64) error {
+	return result(C.annc_search_options_set_ef(o, C.size_t(ef)))
 }
 
 func cSetAllowList(o optionsHandle, keys []uint64) error {

@@ -22,6 +22,8 @@
 // Search, SearchByItem and SearchBatch take *SearchOptions (searchK, allow-list, deny-list and
 // a filter func) and return exactly min(n, accepted items) results, every one accepted.
 // OpenShards searches several index files as one read-only index.
+// BuildGraph adds a proximity graph to a built or loaded index, which queries then walk
+// instead of the trees (SearchOptions.SetEf sets the beam width) and Save keeps in the file.
 //
 // A live index is a directory changed at any time by one *Writer (OpenWriter: Upsert,
 // Delete, their batch forms, Sync, Compact), durably, while readers query it: Writer.Index

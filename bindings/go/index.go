@@ -12,9 +12,10 @@ import (
 // live index (Writer.Index, Open of a live directory).
 //
 // An Index is safe for concurrent use. Queries and other reads run in parallel; methods that
-// change the index (AddItem, SetSeed, Build, Unbuild, Unload, OnDiskBuild) wait for them and
-// run alone, as libann requires. Close frees the native index at once; a finalizer frees it
-// if the program forgets, but that may be much later, so Close what you open.
+// change the index (AddItem, SetSeed, Build, BuildGraph, Unbuild, Unload, OnDiskBuild) wait
+// for them and run alone, as libann requires. Close frees the native index at once; a
+// finalizer frees it if the program forgets, but that may be much later, so Close what you
+// open.
 type Index struct {
 	mu     sync.RWMutex // read: calls on a const ann_index *; write: the others and Close
 	h      handle       // nil once closed
@@ -223,6 +224,28 @@ func (idx *Index) Build(nTrees, nThreads int) error {
 	})
 }
 
+// BuildGraph adds a proximity graph over the items of a built or loaded index: queries and
+// searches then walk it instead of the trees (SearchOptions.SetEf sets its beam width), Save
+// writes it into the file and Load maps it with the rest. degree is the most neighbours per
+// item (0: the default, 32; at most 256); nThreads -1 uses every core, and one seed gives the
+// same graph whatever the number of threads. It replaces an earlier graph; SaveAnnoy still
+// writes the trees only. A degree above 256 or nThreads of 0 or below -1 is an
+// ErrInvalidArgument; an index not built yet, shards (OpenShards) and a live index are an
+// ErrInvalidState (build the graph on each file, or on an exported one).
+func (idx *Index) BuildGraph(degree, nThreads int) error {
+	return idx.write("BuildGraph", func(h handle) error {
+		d, err := toUint32("degree", degree)
+		if err != nil {
+			return err
+		}
+		threads, err := toInt32("nThreads", nThreads)
+		if err != nil {
+			return err
+		}
+		return cBuildGraph(h, d, threads)
+	})
+}
+
 // Unbuild drops the trees but keeps the items, so that more can be added and the index built
 // again. It does nothing on an index that is not built; a loaded index is an ErrInvalidState.
 func (idx *Index) Unbuild() error {
@@ -281,6 +304,14 @@ func (idx *Index) NTrees() int {
 	var n uint32
 	_ = idx.read("NTrees", func(h handle) (err error) { n, err = cNTrees(h); return err })
 	return int(n)
+}
+
+// HasGraph reports whether the index has a graph: from BuildGraph, or loaded from a file
+// saved with one (false after Close).
+func (idx *Index) HasGraph() bool {
+	var has bool
+	_ = idx.read("HasGraph", func(h handle) (err error) { has, err = cHasGraph(h); return err })
+	return has
 }
 
 // Seed is the seed the next Build uses or, for a loaded index, the one it was built with

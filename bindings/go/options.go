@@ -11,10 +11,11 @@ import (
 )
 
 // SearchOptions are the effort and the filter of Search, SearchByItem and SearchBatch: a
-// searchK, an allow-list, a deny-list and a filter func. A key may be returned when it is in
-// the allow-list (if one was set), not in the deny-list, and the filter func (if any) returns
-// true for it. Unlike GetNnsByVector, a search with options returns exactly min(n, number of
-// stored items the options accept) results, every one accepted.
+// searchK, an ef (for indexes with a graph), an allow-list, a deny-list and a filter func. A
+// key may be returned when it is in the allow-list (if one was set), not in the deny-list, and
+// the filter func (if any) returns true for it. Unlike GetNnsByVector, a search with options
+// returns exactly min(n, number of stored items the options accept) results, every one
+// accepted.
 //
 // Options are reusable and safe for concurrent use: any number of searches, on any indexes,
 // may share one SearchOptions. A setter or Close waits for the searches using the options,
@@ -28,7 +29,8 @@ type SearchOptions struct {
 	handle cgo.Handle    // filter's handle, libann's context for it (0: no filter)
 }
 
-// NewSearchOptions makes options with the defaults: searchK -1 (n * NTrees()), no filter.
+// NewSearchOptions makes options with the defaults: searchK -1 (n * NTrees()), ef 0 (derived
+// from searchK), no filter.
 func NewSearchOptions() (*SearchOptions, error) {
 	if err := loadLibrary(); err != nil {
 		return nil, err
@@ -73,6 +75,19 @@ func (o *SearchOptions) Close() error {
 // and slower searches; -1 (the default) means n * NTrees(). Below -1 is an ErrInvalidArgument.
 func (o *SearchOptions) SetSearchK(searchK int) error {
 	return o.write("SetSearchK", func(h optionsHandle) error { return cSetSearchK(h, int64(searchK)) })
+}
+
+// SetEf sets the beam width of a graph search (see Index.BuildGraph): how many nodes the walk
+// keeps, at least n; larger gives better recall and slower searches. 0 (the default) derives
+// it from searchK as max(n, 32, searchK/16). Indexes without a graph ignore it. Below 0 is an
+// ErrInvalidArgument.
+func (o *SearchOptions) SetEf(ef int) error {
+	return o.write("SetEf", func(h optionsHandle) error {
+		if ef < 0 {
+			return argumentError("ef %d is out of range", ef)
+		}
+		return cSetEf(h, uint64(ef))
+	})
 }
 
 // SetAllowList restricts results to keys: only they may be returned. The list is copied;

@@ -110,6 +110,18 @@ pub extern "C" fn ann_get_n_trees(index: *const ann_index, out: *mut u32) -> ann
     })
 }
 
+/// Stores in `*out` whether the index has a graph (`ann_build_graph`, or a file saved with one).
+///
+/// Errors: `ANN_STATUS_NULL_POINTER`.
+#[no_mangle]
+pub extern "C" fn ann_has_graph(index: *const ann_index, out: *mut bool) -> ann_status {
+    run("ann_has_graph", || {
+        let index = index_ref(index)?;
+        *out_slot(out, "out")? = index.has_graph();
+        Ok(())
+    })
+}
+
 /// Stores in `*out` the dimension: floats per vector, or bits for hamming.
 ///
 /// Errors: `ANN_STATUS_NULL_POINTER`.

@@ -92,6 +92,27 @@ pub extern "C" fn ann_build(index: *mut ann_index, n_trees: i32, n_threads: i32)
     })
 }
 
+/// Adds a proximity graph over the items of a built or loaded index (see the README's "Graph
+/// search"); queries then walk it instead of the forest, and `ann_save` writes it into the
+/// file, where `ann_load` maps it. `degree` is the most neighbours per item: 0 picks the
+/// default (32), up to 256. `n_threads`: -1 uses every core; one seed gives the same graph
+/// whatever the thread count. Replaces an earlier graph. `ann_save_annoy` still writes the
+/// forest only.
+///
+/// Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` for a degree above 256 or
+/// `n_threads` of 0 or below -1; `ANN_STATUS_INVALID_STATE` before `ann_build`, and for sharded
+/// and live indexes (build it on each file, or on an exported one); `ANN_STATUS_OUT_OF_MEMORY`.
+#[no_mangle]
+pub extern "C" fn ann_build_graph(
+    index: *mut ann_index,
+    degree: u32,
+    n_threads: i32,
+) -> ann_status {
+    run("ann_build_graph", || {
+        Ok(index_mut(index)?.build_graph(degree as usize, n_threads)?)
+    })
+}
+
 /// Drops the trees but keeps the items, so more items can be added and the index built again.
 /// Does nothing on an index that is not built.
 ///

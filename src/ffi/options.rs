@@ -102,6 +102,22 @@ pub extern "C" fn ann_search_options_set_search_k(
     })
 }
 
+/// Sets the beam width of a graph search: how many nodes the walk keeps, at least `n` (larger
+/// gives better recall and slower searches). 0 derives it from search_k as
+/// `max(n, 32, search_k / 16)`. Indexes without a graph ignore it.
+///
+/// Errors: `ANN_STATUS_NULL_POINTER`.
+#[no_mangle]
+pub extern "C" fn ann_search_options_set_ef(
+    options: *mut ann_search_options,
+    ef: usize,
+) -> ann_status {
+    run("ann_search_options_set_ef", || {
+        options_mut(options)?.set_ef((ef > 0).then_some(ef));
+        Ok(())
+    })
+}
+
 /// Only these `n` keys may be returned. The list is copied (free it when you like); order and
 /// repeats do not matter. `n` = 0 gives an empty allow-list, which accepts nothing. Replaces
 /// an earlier allow-list.

@@ -2,9 +2,9 @@
 //! when the index has them, whose best accepted nodes become the candidates `rank` re-ranks.
 //!
 //! Effort: the beam width `ef` comes from the search options, or else from `search_k` as
-//! `max(n, search_k / SEARCH_K_PER_EF)`, so that an Annoy-style caller that only passes
-//! `search_k` gets at least the recall the forest gives at that `search_k` (measured on the dev
-//! sets), in a fraction of the time.
+//! `max(n, MIN_DERIVED_EF, search_k / SEARCH_K_PER_EF)`, so that an Annoy-style caller that
+//! only passes `search_k` gets at least the recall the forest gives at that `search_k` (a test
+//! checks it), in a fraction of the time.
 //!
 //! Filters: the walk goes through refused nodes (they still lead somewhere) but only accepted
 //! ones become candidates. When fewer than `n` are accepted, the beam widens and the search
@@ -18,12 +18,17 @@ use crate::search::{Forest, Scratch};
 
 /// `search_k` candidates of the forest correspond to a beam this many times narrower.
 pub(crate) const SEARCH_K_PER_EF: usize = 16;
+/// The narrowest beam derived from `search_k`: Annoy's default `search_k` (`n * n_trees`) would
+/// otherwise give a beam of `n`, too narrow to find even an item's own vector reliably.
+pub(crate) const MIN_DERIVED_EF: usize = 32;
 /// How many times a filtered search may widen its beam (by 4x each time).
 const WIDENINGS: usize = 3;
 
 /// The beam width for a request of `n` with `search_k` and an optional explicit `ef`.
 pub(crate) fn effort(n: usize, search_k: usize, ef: Option<usize>) -> usize {
-    ef.unwrap_or(search_k / SEARCH_K_PER_EF).max(n).max(1)
+    ef.unwrap_or_else(|| (search_k / SEARCH_K_PER_EF).max(MIN_DERIVED_EF))
+        .max(n)
+        .max(1)
 }
 
 /// Fills `s.candidates` with the accepted nodes of the final beam, nearest first. Returns

@@ -15,7 +15,7 @@ import array
 import operator
 import os
 import sys
-from ctypes import POINTER, c_float, c_size_t, c_uint64
+from ctypes import POINTER, c_float, c_size_t, c_uint64, sizeof
 from typing import Any, Sequence, Tuple, Union
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -28,6 +28,7 @@ SIZES = POINTER(c_size_t)
 _C_LONG = (-(2**63), 2**63 - 1)
 _C_INT = (-(2**31), 2**31 - 1)
 _U64_MAX = 2**64 - 1
+_SIZE_MAX = 2 ** (8 * sizeof(c_size_t)) - 1
 #: numpy dtype kinds whose values convert to float32 as ``float(x)`` would: bool, ints, floats.
 _NUMERIC_KINDS = "biuf"
 
@@ -213,6 +214,17 @@ def search_k(value: Any) -> int:
         raise ValueError(f"search_k must be -1 (n * n_trees) or at least 0, got {value}")
     if value > _C_LONG[1]:
         raise IntegerOverflow(f"search_k must be at most 2**63 - 1, got {value}")
+    return value
+
+
+def ef(value: Any) -> int:
+    """``ef`` of the search calls: the beam width of a graph search (0: ``max(n, 32, search_k / 16)``),
+    as a ``size_t``."""
+    value = operator.index(value)
+    if value < 0:
+        raise ValueError(f"ef must be 0 (derived from search_k) or at least 1, got {value}")
+    if value > _SIZE_MAX:
+        raise IntegerOverflow(f"ef must be at most {_SIZE_MAX}, got {value}")
     return value
 
 

@@ -5,8 +5,9 @@ types (``_args`` parses arguments as Annoy does). On top of that: an index can b
 used as a context manager), queried in batches on several threads, pickled, loaded from both
 ann's self-describing files and Annoy's header-less files, and fed packed hamming bits. Ids
 are 64-bit keys; ``search`` and its by-item and batch forms filter (``options.py``);
-``load_shards`` maps several files as one index; and an index can read a live index directory
-(``ann.open``, ``Writer.index``, ``live.py``), with ``refresh`` and ``export``.
+``build_graph`` adds a proximity graph that queries walk instead of the trees; ``load_shards``
+maps several files as one index; and an index can read a live index directory (``ann.open``,
+``Writer.index``, ``live.py``), with ``refresh`` and ``export``.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ class AnnoyIndex:
         # Every key added since the index was last emptied or mapped: an unbuilt index pickles
         # as its items, and libann has no call listing the keys of sparse ones.
         self._added = array.array("Q")
+        # True once build_graph added a graph to a mapped index: the file lacks it, so the
+        # index pickles by value, not as its path.
+        self._graph_unsaved = False
         self._prefault = False
         self._verbose = False
 
@@ -211,6 +215,7 @@ class AnnoyIndex:
         self._shards = [os.path.abspath(os.fsdecode(p)) for p in shards] if kind == "shards" else None
         self._kind, self._prefault = kind, prefault
         self._added = array.array("Q")
+        self._graph_unsaved = False
 
     def _add_errors(self) -> Errors:
         """Adding to a loaded index gets Annoy's message; adding to a built one is ann's own error."""
@@ -287,6 +292,33 @@ class AnnoyIndex:
                 raise
             self._state = _State.MAPPED if on_disk else _State.BUILT
         return True
+
+    def build_graph(self, degree: int = 0, n_jobs: int = -1) -> bool:
+        """Adds a proximity graph over the items of a built or loaded index, built on ``n_jobs``
+        threads (-1: all cores); queries then walk it instead of the trees, usually faster
+        for the same recall (``ef`` of the search calls sets its beam width). ``degree`` is
+        the most neighbours per item: 0 picks the default (32), up to 256. One seed gives
+        the same graph whatever ``n_jobs`` is. Replaces an earlier graph.
+
+        ``save`` writes the graph into the file and ``load`` maps it; ``save_annoy`` writes
+        the trees only. It runs without the GIL: other threads go on (queries of this index
+        wait for it). ValueError for a degree above 256 or ``n_jobs`` of 0 or below -1;
+        Exception before ``build``, and for shards and live indexes (build it on each file,
+        or on an exported one).
+        """
+        degree, n_jobs = _args.bounded(degree, "degree", 0, _INT_MAX), _args.c_int(n_jobs)
+        with self._lock.exclusive:
+            call(lib.ann_build_graph, self._live(), degree, n_jobs)
+            if self._state is _State.MAPPED:
+                self._graph_unsaved = True
+        return True
+
+    def has_graph(self) -> bool:
+        """Whether the index has a graph (``build_graph``, or a file saved with one)."""
+        out = c_bool()
+        with self._lock.shared:
+            call(lib.ann_has_graph, self._live(), byref(out))
+        return out.value
 
     def unbuild(self) -> bool:
         """Drops the trees, keeping the items, so more can be added before building again."""
@@ -423,6 +455,7 @@ class AnnoyIndex:
             call(lib.ann_unload, self._live())
             self._state, self._path, self._kind, self._shards = _State.ADDING, None, None, None
             self._added = array.array("Q")
+            self._graph_unsaved = False
         return True
 
     def refresh(self) -> bool:
@@ -709,6 +742,7 @@ class AnnoyIndex:
         allow: Optional[Iterable[int]] = None,
         deny: Optional[Iterable[int]] = None,
         filter: Optional[Predicate] = None,
+        ef: Optional[int] = None,
         include_distances: bool = False,
     ) -> NnsResult:
         """The ``n`` items nearest to ``vector`` that the filter accepts, nearest first;
@@ -719,12 +753,13 @@ class AnnoyIndex:
         reuse) or with the same settings as keywords for this call only, not both: only
         accepted candidates count toward ``search_k`` (-1: ``n * n_trees``); ``allow`` and
         ``deny`` are lists of keys; ``filter`` a callable ``filter(key) -> bool``, whose
-        exception, if it raises one, this call raises.
+        exception, if it raises one, this call raises; ``ef`` is the beam width of a graph
+        search (see ``build_graph``; 0: ``max(n, 32, search_k // 16)``).
         """
         n = _args.count(n, "n")
         values = _args.vector(vector, self._f)
         include = bool(include_distances)
-        with Resolved(options, search_k, allow, deny, filter) as resolved:
+        with Resolved(options, search_k, allow, deny, filter, ef) as resolved:
             return self._search(
                 lib.ann_search, lambda handle: values, n, resolved.options, include, ValueError
             )
@@ -739,6 +774,7 @@ class AnnoyIndex:
         allow: Optional[Iterable[int]] = None,
         deny: Optional[Iterable[int]] = None,
         filter: Optional[Predicate] = None,
+        ef: Optional[int] = None,
         include_distances: bool = False,
     ) -> NnsResult:
         """``search`` with item ``i``'s vector as the query (``i`` itself is among the
@@ -746,7 +782,7 @@ class AnnoyIndex:
         i, n = _args.key(i), _args.count(n, "n")
         item = functools.partial(self._check_item, i=i)
         include = bool(include_distances)
-        with Resolved(options, search_k, allow, deny, filter) as resolved:
+        with Resolved(options, search_k, allow, deny, filter, ef) as resolved:
             return self._search(lib.ann_search_by_item, item, n, resolved.options, include, IndexError)
 
     def search_batch(
@@ -759,6 +795,7 @@ class AnnoyIndex:
         allow: Optional[Iterable[int]] = None,
         deny: Optional[Iterable[int]] = None,
         filter: Optional[Predicate] = None,
+        ef: Optional[int] = None,
         n_threads: int = -1,
         include_distances: bool = False,
     ) -> Any:
@@ -773,7 +810,7 @@ class AnnoyIndex:
         include_distances = bool(include_distances)
         np = _batch_numpy()
         matrix, n_queries = _args.matrix(vectors, self._f, np)
-        with Resolved(options, search_k, allow, deny, filter) as resolved:
+        with Resolved(options, search_k, allow, deny, filter, ef) as resolved:
 
             def run(handle: int, width: int, outputs: Tuple[Any, Any, Any]) -> None:
                 def batch(options_handle: Optional[int]) -> int:
@@ -794,7 +831,7 @@ class AnnoyIndex:
             state = {"f": self._f, "metric": self._metric, "verbose": self._verbose}
             if self._state is _State.MAPPED and self._shards is not None:
                 state.update(form="shards", paths=self._shards, prefault=self._prefault)
-            elif self._state is _State.MAPPED and self._path is not None:
+            elif self._state is _State.MAPPED and self._path is not None and not self._graph_unsaved:
                 # A writer's index pickles as its directory: unpickled, it is a reader of it.
                 kind = "live" if self._kind == "writer" else self._kind
                 state.update(form="file", path=self._path, kind=kind, prefault=self._prefault)

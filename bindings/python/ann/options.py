@@ -1,8 +1,9 @@
 """``SearchOptions``: how ``AnnoyIndex.search`` and its by-item and batch forms search.
 
-An options object holds ``search_k`` and a filter (an allow-list, a deny-list, a Python
-callable, or any combination) in one native ``ann_search_options``, made once and reused by
-any number of searches, from any number of threads at once. It is immutable: make another
+An options object holds ``search_k``, ``ef`` (for an index with a graph) and a filter (an
+allow-list, a deny-list, a Python callable, or any combination) in one native
+``ann_search_options``, made once and reused by any number of searches, from any number of
+threads at once. It is immutable: make another
 one to search differently.
 
 The callable runs inside libann's search through a ctypes callback. Searches release the
@@ -100,9 +101,9 @@ def _trampoline(predicate: Predicate, sink: _Sink) -> Any:
 
 
 class SearchOptions:
-    """How a search searches: ``search_k`` and which keys it may return.
+    """How a search searches: ``search_k``, ``ef`` and which keys it may return.
 
-    ``SearchOptions(search_k=-1, allow=None, deny=None, filter=None)``:
+    ``SearchOptions(search_k=-1, allow=None, deny=None, filter=None, ef=0)``:
 
     - ``search_k``: how many accepted candidates to collect; -1 means ``n * n_trees``.
     - ``allow``: only these keys may be returned (an iterable of ints or an integer numpy
@@ -111,6 +112,10 @@ class SearchOptions:
     - ``filter``: a callable ``filter(key) -> bool``; only keys it accepts may be returned.
       It may be called from several threads at once (batch searches, shared options). An
       exception it raises refuses the key, and the search raises it afterwards.
+    - ``ef``: the beam width of a graph search (``AnnoyIndex.build_graph``): how many nodes
+      the walk keeps, at least ``n``; larger gives better recall and slower searches. 0
+      derives it from ``search_k`` as ``max(n, 32, search_k // 16)``. Indexes without a graph
+      ignore it.
 
     A key is accepted when it is in ``allow`` (if given), not in ``deny``, and ``filter``
     (if given) returns true. Reusable by any number of searches, concurrently too; free it
@@ -123,9 +128,11 @@ class SearchOptions:
         allow: Optional[Iterable[int]] = None,
         deny: Optional[Iterable[int]] = None,
         filter: Optional[Predicate] = None,
+        ef: int = 0,
     ) -> None:
         self._handle: Optional[int] = None  # set last, so __del__ copes with a failed __init__
         search_k = _args.search_k(search_k)
+        ef = _args.ef(ef)
         if filter is not None and not callable(filter):
             raise TypeError(f"filter must be a callable taking a key, not {type(filter).__name__}")
         lists = {
@@ -134,6 +141,7 @@ class SearchOptions:
             if keys is not None
         }
         self._search_k = search_k
+        self._ef = ef
         self._filter = filter
         self._sizes: Dict[str, int] = {name: size for name, (_, size) in lists.items()}
         self._lock = SharedLock()
@@ -145,6 +153,7 @@ class SearchOptions:
         handle = _native.call_new(lib.ann_search_options_new)
         try:
             call(lib.ann_search_options_set_search_k, handle, search_k)
+            call(lib.ann_search_options_set_ef, handle, ef)
             setters = {
                 "allow": lib.ann_search_options_set_allow_list,
                 "deny": lib.ann_search_options_set_deny_list,
@@ -166,6 +175,11 @@ class SearchOptions:
         return self._search_k
 
     @property
+    def ef(self) -> int:
+        """The beam width of a graph search; 0 means ``max(n, 32, search_k // 16)``."""
+        return self._ef
+
+    @property
     def filter(self) -> Optional[Predicate]:
         """The callable filter, or None."""
         return self._filter
@@ -174,6 +188,8 @@ class SearchOptions:
         if self._handle is None:
             return "<SearchOptions closed>"
         parts = [f"search_k={self._search_k}"]
+        if self._ef:
+            parts.append(f"ef={self._ef}")
         parts += [f"{name}=<{size} keys>" for name, size in self._sizes.items()]
         if self._filter is not None:
             parts.append(f"filter={self._filter!r}")
@@ -279,17 +295,20 @@ class Resolved:
         allow: Optional[Iterable[int]],
         deny: Optional[Iterable[int]],
         filter: Optional[Predicate],
+        ef: Optional[int] = None,
     ) -> None:
-        keywords = search_k is not None or allow is not None or deny is not None or filter is not None
+        keywords = any(value is not None for value in (search_k, allow, deny, filter, ef))
         self._owned = False
         if options is not None:
             if not isinstance(options, SearchOptions):
                 raise TypeError(f"options must be SearchOptions or None, not {type(options).__name__}")
             if keywords:
-                raise TypeError("pass either options or search_k/allow/deny/filter, not both")
+                raise TypeError("pass either options or search_k/allow/deny/filter/ef, not both")
             self.options: Optional[SearchOptions] = options
         elif keywords:
-            self.options = SearchOptions(-1 if search_k is None else search_k, allow, deny, filter)
+            self.options = SearchOptions(
+                -1 if search_k is None else search_k, allow, deny, filter, 0 if ef is None else ef
+            )
             self._owned = True
         else:
             self.options = None

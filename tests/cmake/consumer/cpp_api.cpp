@@ -564,6 +564,7 @@ void search_options_lifetime_and_errors() {
   CHECK(well_formed(index.search(q, 10, moved), 10, even));
   // Moved-from options: an error, not a crash, and never silently the defaults.
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, options.search_k(5));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, options.ef(50));
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, options.filter([](uint64_t) { return true; }));
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.search(q, 10, options));
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.search_by_item(1, 10, options));
@@ -582,6 +583,69 @@ void search_options_lifetime_and_errors() {
   EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.search_batch(q, 10, nullptr, 0));  // n_threads
   ann::Index unbuilt(kDim, ann::Metric::Euclidean);
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, unbuilt.search(q, 10, options));
+}
+
+float angular(const std::vector<float>& a, const std::vector<float>& b) {
+  double dot = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); i++) {
+    dot += double(a[i]) * b[i];
+    aa += double(a[i]) * a[i];
+    bb += double(b[i]) * b[i];
+  }
+  return float(std::sqrt(std::max(0.0, 2 - 2 * dot / std::sqrt(aa * bb))));
+}
+
+void graph_search_finds_the_nearest() {
+  const uint64_t count = 2000;
+  auto vectors = random_vectors(count, kDim, 71);
+  ann::Index index(kDim, ann::Metric::Angular);
+  for (uint64_t id = 0; id < count; id++) index.add_item(id, vectors[id]);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, index.build_graph());  // not built yet
+  CHECK(!index.has_graph());
+  index.set_seed(5);
+  index.build(5);
+  CHECK(!index.has_graph());
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.build_graph(1000));  // degree above 256
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.build_graph(0, 0));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, index.build_graph(0, -2));
+  CHECK(!index.has_graph());
+  index.build_graph();
+  CHECK(index.has_graph());
+
+  // Recall against brute force, averaged over 20 queries.
+  ann::SearchOptions options;
+  options.ef(200);
+  auto queries = random_vectors(20, kDim, 72);
+  size_t hits = 0;
+  for (const auto& q : queries) {
+    std::vector<std::pair<float, uint64_t>> truth;
+    for (uint64_t id = 0; id < count; id++) truth.emplace_back(angular(q, vectors[id]), id);
+    std::sort(truth.begin(), truth.end());
+    std::set<uint64_t> top;
+    for (size_t i = 0; i < 10; i++) top.insert(truth[i].second);
+    auto found = index.search(q, 10, options);
+    CHECK(found.size() == 10);
+    for (const auto& hit : found) {
+      hits += top.count(hit.id);
+      CHECK(std::fabs(hit.distance - angular(q, vectors[hit.id])) < 1e-4f);
+    }
+  }
+  double recall = double(hits) / (10.0 * queries.size());
+  CHECK(recall >= 0.95);
+  CHECK(index.search(queries[0], 10, options.ef(0)).size() == 10);  // 0: derived from search_k
+  options.ef(200);
+
+  // The graph is saved in the file and mapped back with it.
+  index.save("cpp-graph.ann");
+  ann::Index loaded = ann::Index::load("cpp-graph.ann");
+  CHECK(loaded.has_graph());
+  for (const auto& q : queries) CHECK(same(loaded.search(q, 10, options), index.search(q, 10, options)));
+  ann::BatchResult batch = loaded.search_batch(queries[0], 10, options, 2);
+  CHECK(same(batch.row(0), index.search(queries[0], 10, options)));
+
+  ann::Index unbuilt(kDim, ann::Metric::Angular);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, unbuilt.build_graph());
+  CHECK(!unbuilt.has_graph());
 }
 
 void shards_equal_one_index() {
@@ -634,6 +698,7 @@ void shards_equal_one_index() {
   // Read-only: adding, building and saving are refused.
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.add_item(3, data.vectors[0]));
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.build(2));
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.build_graph());
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.save("cpp-sharded.ann"));
   EXPECT_ERROR(ANN_STATUS_INVALID_STATE, sharded.save_annoy("cpp-sharded.annoy"));
 }
@@ -1277,6 +1342,7 @@ int main() {
     a_throwing_filter_is_rethrown();
     batch_filter_on_threads();
     search_options_lifetime_and_errors();
+    graph_search_finds_the_nearest();
     shards_equal_one_index();
     bad_shard_input();
     live_writes_are_visible_at_once();

@@ -13,6 +13,8 @@ module Ann
     I32 = (-(2**31))..((2**31) - 1)
     I64_MAX = (2**63) - 1
     I64 = (-I64_MAX - 1)..I64_MAX
+    # The largest size_t of this platform.
+    SIZE_MAX = (2**(8 * FFI.type_size(:size_t))) - 1
     # libann's reserved key, "no key" (UINT64_MAX): never a valid key.
     NO_KEY = U64_MAX
     # The largest key: keys are 0 to 2**64 - 2.

@@ -142,6 +142,27 @@ module Ann
       mutate { |index| Native.ann_build(index, n_trees, n_threads) }
     end
 
+    # Adds a proximity graph over the items of a built or loaded index: every query then walks
+    # it instead of the forest (faster for the same recall; Ann::SearchOptions#ef sets its
+    # beam width), #save writes it into the file and #load maps it. `degree` is the most
+    # neighbours per item: 0 picks the default (32), up to 256. `n_threads`: -1 uses every
+    # core; one seed gives the same graph whatever the thread count. Replaces an earlier
+    # graph; #save_annoy still writes the forest only. Raises Ann::ArgumentError for a degree
+    # above 256, and Ann::StateError before #build, and for shards and live indexes (build it
+    # on each file, or on an exported one). Returns self.
+    def build_graph(degree: 0, n_threads: -1)
+      degree = Convert.integer(degree, 'degree', 0..Convert::U32_MAX)
+      n_threads = Convert.integer(n_threads, 'n_threads', Convert::I32)
+      mutate { |index| Native.ann_build_graph(index, degree, n_threads) }
+    end
+
+    # Whether the index has a graph (#build_graph, or a file saved with one).
+    def graph?
+      out = FFI::MemoryPointer.new(:bool)
+      @handle.shared { |index| Native.check(Native.ann_has_graph(index, out)) }
+      out.read(:bool)
+    end
+
     # Drops the trees but keeps the items, so more can be added before building again.
     def unbuild
       mutate { |index| Native.ann_unbuild(index) }

@@ -41,6 +41,7 @@ module Ann
       ann_add_item_packed: [%i[pointer uint64 pointer size_t], :uint32, false],
       ann_set_seed: [%i[pointer uint64], :uint32, false],
       ann_build: [%i[pointer int32 int32], :uint32, true],
+      ann_build_graph: [%i[pointer uint32 int32], :uint32, true],
       ann_unbuild: [%i[pointer], :uint32, false],
       ann_unload: [%i[pointer], :uint32, true],
       ann_save: [%i[pointer string], :uint32, true],
@@ -56,6 +57,7 @@ module Ann
       ann_get_n_items: [%i[pointer pointer], :uint32, false],
       ann_get_n_stored: [%i[pointer pointer], :uint32, false],
       ann_get_n_trees: [%i[pointer pointer], :uint32, false],
+      ann_has_graph: [%i[pointer pointer], :uint32, false],
       ann_get_dim: [%i[pointer pointer], :uint32, false],
       ann_get_metric: [%i[pointer pointer], :uint32, false],
       ann_get_seed: [%i[pointer pointer], :uint32, false],
@@ -66,6 +68,7 @@ module Ann
       ann_search_options_new: [%i[pointer], :uint32, false],
       ann_search_options_free: [%i[pointer], :void, false],
       ann_search_options_set_search_k: [%i[pointer int64], :uint32, false],
+      ann_search_options_set_ef: [%i[pointer size_t], :uint32, false],
       ann_search_options_set_allow_list: [%i[pointer pointer size_t], :uint32, true],
       ann_search_options_set_deny_list: [%i[pointer pointer size_t], :uint32, true],
       # The predicate is an FFI::Function (see SearchOptions), passed as a plain pointer.

@@ -11,7 +11,9 @@ module Ann
   #
   # Each returns the keys, nearest first (largest inner product first for dot), or
   # `[keys, distances]` with `include_distances: true`. `search_k` is the number of candidates
-  # to collect: larger gives better recall and slower queries; -1 means n * n_trees.
+  # to collect: larger gives better recall and slower queries; -1 means n * n_trees. On an
+  # index with a graph (Ann::Index#build_graph) every query walks the graph instead, with a
+  # beam width of `ef` (search* only), or else max(n, 32, search_k / 16).
   #
   # The get_nns_* queries keep Annoy's semantics. The search* queries take Ann::SearchOptions
   # (or the same settings as keywords and a block) and return exactly min(n, number of items
@@ -59,14 +61,17 @@ module Ann
 
     # The `n` items nearest to `vector` that the filter accepts: exactly min(n, accepted)
     # of them. The filter is `options` (an Ann::SearchOptions), or the keywords and the block
-    # (`search_k:` -1 by default, `allow:`/`deny:` Arrays of keys, the block a predicate on a
-    # key); both at once are an Ann::ArgumentError. Without either, every item is accepted.
+    # (`search_k:` -1 and `ef:` 0 by default, as in Ann::SearchOptions, `allow:`/`deny:` Arrays
+    # of keys, the block a predicate on a key); both at once are an Ann::ArgumentError.
+    # Without either, every item is accepted.
     #
     #   index.search(vector, 10, allow: keys)
     #   index.search(vector, 10) { |key| in_stock.include?(key) }
-    def search(vector, n, options = nil, search_k: nil, allow: nil, deny: nil, include_distances: false, &filter)
+    #   index.search(vector, 10, ef: 200) # a wider beam, on an index with a graph
+    def search(vector, n, options = nil, search_k: nil, ef: nil, allow: nil, deny: nil, include_distances: false,
+               &filter)
       query = Convert.float_buffer(vector, dim)
-      with_options(options, search_k, allow, deny, filter) do |search_options|
+      with_options(options, search_k, ef, allow, deny, filter) do |search_options|
         nearest(n, include_distances) do |index, width, ids, distances, count|
           run_search(search_options, foreign: false) do |pointer|
             Native.ann_search(index, query, width, pointer, ids, distances, count)
@@ -76,10 +81,10 @@ module Ann
     end
 
     # As #search, from item `key`'s vector (the item itself is returned too, if accepted).
-    def search_by_item(key, n, options = nil, search_k: nil, allow: nil, deny: nil, include_distances: false,
-                       &filter)
+    def search_by_item(key, n, options = nil, search_k: nil, ef: nil, allow: nil, deny: nil,
+                       include_distances: false, &filter)
       key = Convert.key(key)
-      with_options(options, search_k, allow, deny, filter) do |search_options|
+      with_options(options, search_k, ef, allow, deny, filter) do |search_options|
         nearest(n, include_distances) do |index, width, ids, distances, count|
           run_search(search_options, foreign: false) do |pointer|
             Native.ann_search_by_item(index, key, width, pointer, ids, distances, count)
@@ -90,11 +95,11 @@ module Ann
 
     # As #search, for many vectors at once on `n_threads` threads (-1: every core), as
     # #get_nns_by_vectors returns them. A block runs on those threads (see Ann::SearchOptions).
-    def search_batch(vectors, n, options = nil, search_k: nil, allow: nil, deny: nil, n_threads: -1,
+    def search_batch(vectors, n, options = nil, search_k: nil, ef: nil, allow: nil, deny: nil, n_threads: -1,
                      include_distances: false, &filter)
       queries, n_queries = query_rows(vectors)
       n_threads = Convert.integer(n_threads, 'n_threads', Convert::I32)
-      with_options(options, search_k, allow, deny, filter) do |search_options|
+      with_options(options, search_k, ef, allow, deny, filter) do |search_options|
         batch(n_queries, n, include_distances) do |index, width, ids, distances, counts|
           run_search(search_options, foreign: true) do |pointer|
             Native.ann_search_batch(index, queries, n_queries, width, pointer, n_threads, ids, distances, counts)
@@ -139,18 +144,19 @@ module Ann
 
     # Yields the Ann::SearchOptions of one call: `options`, or temporary ones made from the
     # keywords and the filter (closed when the block ends), or nil for the defaults.
-    def with_options(options, search_k, allow, deny, filter)
-      given = !(search_k.nil? && allow.nil? && deny.nil? && filter.nil?)
+    def with_options(options, search_k, ef, allow, deny, filter)
+      given = !(search_k.nil? && ef.nil? && allow.nil? && deny.nil? && filter.nil?)
       if options
         raise ArgumentError, "options must be an Ann::SearchOptions, not #{options.class}" unless
           options.is_a?(SearchOptions)
-        raise ArgumentError, 'pass an Ann::SearchOptions or search_k:, allow:, deny: and a block, not both' if given
+        raise ArgumentError, 'pass an Ann::SearchOptions or search_k:, ef:, allow:, deny: and a block, not both' if
+          given
 
         return yield(options)
       end
       return yield(nil) unless given
 
-      temporary = SearchOptions.new(search_k: search_k || -1, allow: allow, deny: deny, &filter)
+      temporary = SearchOptions.new(search_k: search_k || -1, ef: ef || 0, allow: allow, deny: deny, &filter)
       begin
         yield temporary
       ensure

@@ -31,21 +31,30 @@ module Ann
     CLOSED = 'these search options are closed: create new Ann::SearchOptions'
 
     # The number of accepted candidates to collect: larger gives better recall and slower
-    # searches; -1 means n * n_trees.
+    # searches; -1 means n * n_trees. On an index with a graph it sets the beam width instead,
+    # unless #ef does.
     attr_reader :search_k
+
+    # The beam width of a graph search (see Ann::Index#build_graph): how many nodes the walk
+    # keeps, at least n; larger gives better recall and slower searches. 0 derives it from
+    # #search_k as max(n, 32, search_k / 16). Indexes without a graph ignore it.
+    attr_reader :ef
 
     # The filter (the block or callable given), or nil.
     def filter
       @predicate&.callable
     end
 
-    # `search_k`: see #search_k. `allow`, `deny`: Arrays of keys (or Sets, Ranges...), or nil
-    # for none; an empty allow-list accepts nothing. The block, if given, is the filter.
-    def initialize(search_k: -1, allow: nil, deny: nil, &filter)
+    # `search_k`, `ef`: see #search_k and #ef. `allow`, `deny`: Arrays of keys (or Sets,
+    # Ranges...), or nil for none; an empty allow-list accepts nothing. The block, if given, is
+    # the filter.
+    def initialize(search_k: -1, ef: 0, allow: nil, deny: nil, &filter)
       @handle = Handle.create(:ann_search_options_new, free: :ann_search_options_free, closed: CLOSED)
       @search_k = -1
+      @ef = 0
       begin
         self.search_k = search_k
+        self.ef = ef
         self.allow = allow
         self.deny = deny
         self.filter = filter
@@ -60,6 +69,13 @@ module Ann
       value = Convert.integer(value, 'search_k', Convert::I64)
       @handle.exclusive { |options| Native.check(Native.ann_search_options_set_search_k(options, value)) }
       @search_k = value
+    end
+
+    # Sets #ef (an Integer, 0 or more).
+    def ef=(value)
+      value = Convert.integer(value, 'ef', 0..Convert::SIZE_MAX)
+      @handle.exclusive { |options| Native.check(Native.ann_search_options_set_ef(options, value)) }
+      @ef = value
     end
 
     # Only these keys may be returned (an empty list: none). Replaces an earlier allow-list.
@@ -112,6 +128,7 @@ module Ann
       return "#<#{self.class} closed>" if closed?
 
       parts = ["search_k=#{search_k}"]
+      parts << "ef=#{ef}" unless ef.zero?
       parts << "allow=#{@allow_count} keys" if @allow_count
       parts << "deny=#{@deny_count} keys" if @deny_count
       parts << 'filter' if @predicate

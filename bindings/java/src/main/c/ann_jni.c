@@ -46,8 +46,9 @@
     X(ann_get_item_vector) X(ann_get_item_packed) X(ann_get_distance) X(ann_get_n_items)      \
     X(ann_get_n_trees) X(ann_get_dim) X(ann_get_metric) X(ann_get_seed) X(ann_get_nns)        \
     X(ann_get_nns_by_item) X(ann_get_nns_packed) X(ann_get_nns_batch) X(ann_get_n_stored)       \
-    X(ann_open_shards) X(ann_search_options_new) X(ann_search_options_free)                   \
-    X(ann_search_options_set_search_k) X(ann_search_options_set_allow_list)                   \
+    X(ann_build_graph) X(ann_has_graph) X(ann_open_shards) X(ann_search_options_new)          \
+    X(ann_search_options_free) X(ann_search_options_set_search_k)                             \
+    X(ann_search_options_set_ef) X(ann_search_options_set_allow_list)                         \
     X(ann_search_options_set_deny_list) X(ann_search_options_set_filter) X(ann_search)        \
     X(ann_search_by_item) X(ann_search_batch) X(ann_writer_options_new)                      \
     X(ann_writer_options_free) X(ann_writer_options_set_durability)                           \
@@ -358,6 +359,13 @@ JNIEXPORT void JNICALL Java_io_github_ann_Native_build(JNIEnv *env, jclass cls, 
     ok(env, api.ann_build(handle(index), (int32_t)n_trees, (int32_t)n_threads), JNI_FALSE);
 }
 
+/* `degree` is never negative: Java checked (0 picks libann's default). */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_buildGraph(JNIEnv *env, jclass cls, jlong index, jint degree,
+                                                            jint n_threads) {
+    (void)cls;
+    ok(env, api.ann_build_graph(handle(index), (uint32_t)degree, (int32_t)n_threads), JNI_FALSE);
+}
+
 JNIEXPORT void JNICALL Java_io_github_ann_Native_unbuild(JNIEnv *env, jclass cls, jlong index) {
     (void)cls;
     ok(env, api.ann_unbuild(handle(index)), JNI_FALSE);
@@ -424,6 +432,12 @@ JNIEXPORT jint JNICALL Java_io_github_ann_Native_nTrees(JNIEnv *env, jclass cls,
     (void)cls;
     uint32_t value = 0;
     return ok(env, api.ann_get_n_trees(handle(index), &value), JNI_FALSE) ? (jint)value : -1;
+}
+
+JNIEXPORT jboolean JNICALL Java_io_github_ann_Native_hasGraph(JNIEnv *env, jclass cls, jlong index) {
+    (void)cls;
+    bool value = false;
+    return ok(env, api.ann_has_graph(handle(index), &value), JNI_FALSE) && value ? JNI_TRUE : JNI_FALSE;
 }
 
 JNIEXPORT jint JNICALL Java_io_github_ann_Native_dim(JNIEnv *env, jclass cls, jlong index) {
@@ -774,6 +788,13 @@ JNIEXPORT void JNICALL Java_io_github_ann_Native_searchOptionsSetSearchK(JNIEnv 
                                                                          jlong search_k) {
     (void)cls;
     ok(env, api.ann_search_options_set_search_k(options_handle(options), (int64_t)search_k), JNI_FALSE);
+}
+
+/* `ef` is never negative: Java checked (0 derives it from search_k). */
+JNIEXPORT void JNICALL Java_io_github_ann_Native_searchOptionsSetEf(JNIEnv *env, jclass cls, jlong options,
+                                                                    jlong ef) {
+    (void)cls;
+    ok(env, api.ann_search_options_set_ef(options_handle(options), (size_t)ef), JNI_FALSE);
 }
 
 /* The allow-list (allow true) or deny-list, from a copy: a long list takes libann a while to index. */

@@ -271,6 +271,30 @@ public final class AnnIndex implements AutoCloseable {
     }
 
     /**
+     * Adds a proximity graph over the items of a built or loaded index: queries then walk it
+     * instead of the forest (a {@link SearchOptions#ef(long)} beam; {@code searchK / 16} for the
+     * {@code getNns*} methods, at least {@code n}), {@link #save} writes it into the file, and
+     * {@link #load(String, boolean)} maps it. Replaces an earlier graph; {@link #saveAnnoy}
+     * still writes the forest only. One seed gives the same graph whatever the thread count.
+     *
+     * @param degree the most neighbours per item: 0 for the default (32), up to 256
+     * @param nThreads threads to build on (-1: every core)
+     * @throws IllegalArgumentException for a negative {@code degree}; ({@link
+     *     AnnArgumentException}) above 256, or {@code nThreads} of 0 or below -1
+     * @throws IllegalStateException if not built, or for shards and live indexes (build the
+     *     graph on each file, or on an {@linkplain #export(String) exported} one)
+     */
+    public void buildGraph(int degree, int nThreads) {
+        if (degree < 0) {
+            throw new IllegalArgumentException("degree must not be negative, got " + degree);
+        }
+        exclusive(p -> {
+            Native.buildGraph(p, degree, nThreads);
+            return null;
+        });
+    }
+
+    /**
      * Drops the trees but keeps the items, so more can be added and the index built again.
      * Does nothing on an index that is not built.
      *
@@ -674,6 +698,11 @@ public final class AnnIndex implements AutoCloseable {
     /** The number of trees; 0 before the index is built. */
     public int nTrees() {
         return shared(Native::nTrees);
+    }
+
+    /** Whether the index has a graph: from {@link #buildGraph}, or a file saved with one. */
+    public boolean hasGraph() {
+        return shared(Native::hasGraph);
     }
 
     /** Floats per vector, or bits for hamming. */

@@ -61,6 +61,9 @@ final class Native {
 
     static native void build(long index, int nTrees, int nThreads);
 
+    /** {@code degree} is not negative (0: the default). */
+    static native void buildGraph(long index, int degree, int nThreads);
+
     static native void unbuild(long index);
 
     static native void unload(long index);
@@ -78,6 +81,8 @@ final class Native {
     static native long nStored(long index);
 
     static native int nTrees(long index);
+
+    static native boolean hasGraph(long index);
 
     static native int dim(long index);
 
@@ -145,6 +150,9 @@ final class Native {
     static native void searchOptionsFree(long options, long filter);
 
     static native void searchOptionsSetSearchK(long options, long searchK);
+
+    /** {@code ef} is not negative (0: derived from searchK). */
+    static native void searchOptionsSetEf(long options, long ef);
 
     /** Sets the allow-list ({@code allow}) or the deny-list to a copy of {@code keys}. */
     static native void searchOptionsSetList(long options, boolean allow, long[] keys);

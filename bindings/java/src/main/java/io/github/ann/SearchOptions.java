@@ -44,7 +44,7 @@ public final class SearchOptions implements AutoCloseable {
     private final State state;
     private final Cleaner.Cleanable cleanable;
 
-    /** Options with the defaults: {@code searchK} -1 ({@code n * nTrees()}), no filter. */
+    /** Options with the defaults: {@code searchK} -1 ({@code n * nTrees()}), {@code ef} 0, no filter. */
     public SearchOptions() {
         state = new State(Native.searchOptionsNew());
         cleanable = AnnIndex.CLEANER.register(this, state);
@@ -60,6 +60,26 @@ public final class SearchOptions implements AutoCloseable {
     public SearchOptions searchK(long searchK) {
         exclusive(p -> {
             Native.searchOptionsSetSearchK(p, searchK);
+            return null;
+        });
+        return this;
+    }
+
+    /**
+     * The beam width of a graph search (see {@link AnnIndex#buildGraph}): how many nodes the
+     * walk keeps, at least {@code n}; larger gives better recall, more slowly. 0 (the default)
+     * derives it from {@code searchK} as {@code max(n, 32, searchK / 16)}. Indexes without a graph
+     * ignore it.
+     *
+     * @return these options
+     * @throws IllegalArgumentException if negative
+     */
+    public SearchOptions ef(long ef) {
+        if (ef < 0) {
+            throw new IllegalArgumentException("ef must not be negative, got " + ef);
+        }
+        exclusive(p -> {
+            Native.searchOptionsSetEf(p, ef);
             return null;
         });
         return this;
