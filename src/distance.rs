@@ -28,6 +28,18 @@ impl<'a> Query<'a> {
         };
         Query::Floats { v, norm_sq }
     }
+
+    /// Item `node` as a query, with its stored norm (as Annoy's `get_distance` uses it).
+    pub fn of_item(layout: &Layout, k: &Kernels, node: &'a [u8]) -> Query<'a> {
+        match layout.metric {
+            Metric::Hamming => Query::Bits(layout.words_u64(node)),
+            Metric::Angular => Query::Floats {
+                v: layout.vector(node),
+                norm_sq: item_norm_sq(layout, k, node),
+            },
+            metric => Query::floats(metric, layout.vector(node)),
+        }
+    }
 }
 
 /// An item's squared norm: angular items cache it, and files from old Annoy versions leave

@@ -35,6 +35,39 @@ pub(crate) fn rank(
 ) {
     let layout = forest.nodes.layout;
     let k = kernels::kernels();
+    s.scored.clear();
+    match (&forest.codes, query) {
+        (Some(codes), Query::Floats { v, .. }) => {
+            score_codes(s, codes, v);
+            finish(forest, s, query, n, true, out);
+        }
+        _ => {
+            for (c, &slot) in s.candidates.iter().enumerate() {
+                if let Some(&ahead) = s.candidates.get(c + PREFETCH_DISTANCE) {
+                    kernels::prefetch(forest.nodes.get(ahead as usize));
+                }
+                let item = forest.nodes.get(slot as usize);
+                if layout.n_descendants(item) == 1 {
+                    s.scored.push((score(layout, k, query, item), slot));
+                }
+            }
+            finish(forest, s, query, n, false, out);
+        }
+    }
+}
+
+/// Appends the best `n` of `s.scored` (candidates already scored: on their codes when
+/// `on_codes`, which are then re-ranked exactly, or exactly) to `out`.
+pub(crate) fn finish(
+    forest: &Forest,
+    s: &mut Scratch,
+    query: &Query,
+    n: usize,
+    on_codes: bool,
+    out: &mut Vec<Neighbor>,
+) {
+    let layout = forest.nodes.layout;
+    let k = kernels::kernels();
     // Ties go to the smaller key: the smaller slot, unless slots are in no key order.
     let ordered = forest.keys.ordered();
     let by_score_then_key = |a: &(f32, i32), b: &(f32, i32)| {
@@ -48,35 +81,20 @@ pub(crate) fn rank(
             }
         })
     };
-    s.scored.clear();
-    match (&forest.codes, query) {
-        (Some(codes), Query::Floats { v, .. }) => {
-            score_codes(s, codes, v);
-            let depth = rerank_depth(n);
-            if s.scored.len() > depth {
-                s.scored
-                    .select_nth_unstable_by(depth - 1, by_score_then_key);
-                s.scored.truncate(depth);
-            }
-            let scored = &mut s.scored;
-            for c in 0..scored.len() {
-                if let Some(&(_, ahead)) = scored.get(c + PREFETCH_DISTANCE) {
-                    kernels::prefetch(forest.nodes.get(ahead as usize));
-                }
-                let slot = scored[c].1 as usize;
-                scored[c].0 = score(layout, k, query, forest.nodes.get(slot));
-            }
+    if on_codes {
+        let depth = rerank_depth(n);
+        if s.scored.len() > depth {
+            s.scored
+                .select_nth_unstable_by(depth - 1, by_score_then_key);
+            s.scored.truncate(depth);
         }
-        _ => {
-            for (c, &slot) in s.candidates.iter().enumerate() {
-                if let Some(&ahead) = s.candidates.get(c + PREFETCH_DISTANCE) {
-                    kernels::prefetch(forest.nodes.get(ahead as usize));
-                }
-                let item = forest.nodes.get(slot as usize);
-                if layout.n_descendants(item) == 1 {
-                    s.scored.push((score(layout, k, query, item), slot));
-                }
+        let scored = &mut s.scored;
+        for c in 0..scored.len() {
+            if let Some(&(_, ahead)) = scored.get(c + PREFETCH_DISTANCE) {
+                kernels::prefetch(forest.nodes.get(ahead as usize));
             }
+            let slot = scored[c].1 as usize;
+            scored[c].0 = score(layout, k, query, forest.nodes.get(slot));
         }
     }
     let p = n.min(s.scored.len());

@@ -157,12 +157,13 @@ impl Scratch {
         (&mut self.beam, &mut self.seen, self.epoch, &self.weights)
     }
 
-    /// Makes the beam's accepted nodes, nearest first, the candidates.
+    /// Makes the beam's accepted nodes the scored candidates, with the scores the walk gave
+    /// them (nodes it could not score, holes in a damaged file, are left out).
     pub(crate) fn take_beam(&mut self, accepts: &dyn Fn(i32) -> bool) {
-        self.candidates.clear();
-        for &(_, slot) in self.beam.entries() {
-            if accepts(slot as i32) {
-                self.candidates.push(slot as i32);
+        self.scored.clear();
+        for &(score, slot) in self.beam.entries() {
+            if score.is_finite() && accepts(slot as i32) {
+                self.scored.push((score, slot as i32));
             }
         }
     }
@@ -264,8 +265,8 @@ impl Forest<'_> {
                     }
                 }
             }
-        } else if self.graph_found(s, query, request, search_k, &accepts) {
-            // The graph's beam gave the candidates.
+        } else if self.graph_answered(s, query, request, search_k, &accepts, out) {
+            return Ok(());
         } else if self.walk(s, query, request, search_k, &accepts)? {
             // The walk gave up on a very selective filter: score every accepted item.
             s.candidates.clear();
@@ -279,24 +280,26 @@ impl Forest<'_> {
         Ok(())
     }
 
-    /// Searches the graph, when the index has one, for the candidates. False when there is no
-    /// graph, or a complete request found fewer than `n` accepted nodes there: the forest's
-    /// walk then answers (with a fresh scratch epoch).
-    fn graph_found(
+    /// Answers from the graph, when the index has one: its beam's accepted nodes, already
+    /// scored by the walk, are ranked into `out`. False when there is no graph, or a complete
+    /// request found fewer than `n` accepted nodes there: the forest's walk then answers (with
+    /// a fresh scratch epoch).
+    fn graph_answered(
         &self,
         s: &mut Scratch,
         query: &Query,
         request: &Request,
         search_k: usize,
         accepts: &dyn Fn(i32) -> bool,
+        out: &mut Vec<Neighbor>,
     ) -> bool {
         let Some(graph) = &self.graph else {
             return false;
         };
         let ef = graph::search::effort(request.n, search_k, request.filter.and_then(|f| f.ef));
-        if graph::search::candidates(self, graph, s, query, request.n, ef, accepts)
-            || !request.complete
-        {
+        let walk = graph::search::walk(self, graph, s, query, request.n, ef, accepts);
+        if walk.enough || !request.complete {
+            rank::finish(self, s, query, request.n, walk.on_codes, out);
             return true;
         }
         s.begin(self.n_items);

@@ -216,10 +216,12 @@ fn bad_calls_and_damaged_sections_are_refused() {
     let section = header.sections.iter().find(|s| s.kind == 3).unwrap();
     let (start, len) = (section.offset as usize, section.length as usize);
 
-    // A link to a slot past the end: loads (the check is O(n)), refused by verify, and a
-    // query never follows it.
+    // A link to a slot past the end, in the entry's row, which every query expands: loads
+    // (the check is O(n)), refused by verify, and never followed.
+    let entry = u32::from_le_bytes(bytes[start + 16..start + 20].try_into().unwrap()) as usize;
+    let row = start + 64 + entry * 8 * 4;
     let mut damaged = bytes.clone();
-    damaged[start + 64..start + 68].copy_from_slice(&5_000_000u32.to_le_bytes());
+    damaged[row..row + 4].copy_from_slice(&5_000_000u32.to_le_bytes());
     let bad = dir.path().join("bad.ann");
     std::fs::write(&bad, &damaged).unwrap();
     let loaded = Index::load(&bad, false).unwrap();

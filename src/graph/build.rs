@@ -16,7 +16,7 @@
 //! nearest reachable one a search finds.
 
 use super::beam::{self, Beam, NONE};
-use crate::codes::{Codes, Prepared};
+use crate::codes::{self, Codes, Prepared};
 use crate::distance::{self, Query};
 use crate::error::{Error, Result};
 use crate::kernels::{self, Kernels};
@@ -58,7 +58,7 @@ struct Point {
     slot: usize,
     weights: Vec<i16>,
     prepared: Option<Prepared>,
-    unit: Vec<f32>,
+    encoded: Vec<f32>,
     norm_sq: f32,
 }
 
@@ -79,35 +79,19 @@ impl<'a> Scorer<'a> {
         let Some(codes) = &self.codes else {
             return;
         };
-        let v = layout.vector(self.nodes.get(slot));
-        p.norm_sq = (self.k.dot)(v, v);
-        p.unit.clear();
-        if layout.metric == Metric::Angular {
-            let inverse = if p.norm_sq > 0.0 {
-                1.0 / p.norm_sq.sqrt()
-            } else {
-                0.0
-            };
-            p.unit.extend(v.iter().map(|x| x * inverse));
-        } else {
-            p.unit.extend_from_slice(v);
-        }
-        p.prepared = Some(codes.prepare(self.k, &p.unit, &mut p.weights));
+        // The vector as the codes encode it: angular items as unit vectors, whose distance
+        // `2 - 2cos` follows from the codes' inner product alone.
+        p.encoded.resize(layout.dim, 0.0);
+        codes::encoded_vector(layout, self.k, self.nodes.get(slot), &mut p.encoded);
+        p.norm_sq = (self.k.dot)(&p.encoded, &p.encoded);
+        p.prepared = Some(codes.prepare(self.k, &p.encoded, &mut p.weights));
     }
 
     /// The exact distance between two items (as `distance` estimates it), on their vectors.
     #[inline]
     fn exact(&self, a: u32, b: u32) -> f32 {
         let layout = self.nodes.layout;
-        let a = self.nodes.get(a as usize);
-        let query = match layout.metric {
-            Metric::Hamming => Query::Bits(layout.words_u64(a)),
-            Metric::Angular => Query::Floats {
-                v: layout.vector(a),
-                norm_sq: distance::item_norm_sq(layout, self.k, a),
-            },
-            metric => Query::floats(metric, layout.vector(a)),
-        };
+        let query = Query::of_item(layout, self.k, self.nodes.get(a as usize));
         distance::score(layout, self.k, &query, self.nodes.get(b as usize))
     }
 
@@ -141,7 +125,10 @@ struct Work {
 }
 
 impl Work {
-    fn begin(&mut self, n: usize) {
+    /// Searches `graph` (rows `width` wide) from `entry` for item `item`, leaving the nearest
+    /// nodes met, other than the item itself, in the beam.
+    fn search_for(&mut self, scorer: &Scorer, graph: &[u32], width: usize, entry: u32, item: u32) {
+        let n = graph.len() / width;
         if self.seen.len() < n {
             self.seen.resize(n, 0);
         }
@@ -150,6 +137,30 @@ impl Work {
             self.seen.fill(0);
             self.stamp = 1;
         }
+        scorer.prepare(item as usize, &mut self.point);
+        let (seen, stamp, point) = (&mut self.seen, self.stamp, &self.point);
+        seen[item as usize] = stamp;
+        beam::search(
+            &mut self.beam,
+            graph,
+            width,
+            entry,
+            BUILD_EF,
+            |s| std::mem::replace(&mut seen[s as usize], stamp) != stamp,
+            |s| scorer.distance(point, s),
+        );
+    }
+
+    /// `row` (the neighbours of `slot`) pruned to `degree` if it is longer.
+    fn reprune(&mut self, scorer: &Scorer, slot: u32, row: Vec<u32>, degree: usize) -> Vec<u32> {
+        if row.len() <= degree {
+            return row;
+        }
+        scorer.prepare(slot as usize, &mut self.point);
+        self.expanded.clear();
+        self.expanded
+            .extend(row.iter().map(|&s| (scorer.distance(&self.point, s), s)));
+        prune(scorer, &self.point, &mut self.expanded, degree)
     }
 }
 
@@ -257,15 +268,7 @@ fn narrow(scorer: &Scorer, wide: &[u32], width: usize, degree: usize) -> Vec<u32
         .enumerate()
         .for_each_init(Work::default, |w, (slot, (dst, src))| {
             let row: Vec<u32> = src.iter().copied().take_while(|&s| s != NONE).collect();
-            let row = if row.len() <= degree {
-                row
-            } else {
-                scorer.prepare(slot, &mut w.point);
-                w.expanded.clear();
-                w.expanded
-                    .extend(row.iter().map(|&s| (scorer.distance(&w.point, s), s)));
-                prune(scorer, &w.point, &mut w.expanded, degree)
-            };
+            let row = w.reprune(scorer, slot as u32, row, degree);
             dst[..row.len()].copy_from_slice(&row);
         });
     adjacency
@@ -281,34 +284,19 @@ fn insert_batch(
     entry: u32,
     batch: &[u32],
 ) {
-    let n = adjacency.len() / width;
     let graph: &[u32] = adjacency;
     let rows: Vec<Vec<u32>> = batch
         .par_iter()
         .map_init(Work::default, |w, &item| {
-            w.begin(n);
-            scorer.prepare(item as usize, &mut w.point);
-            let (seen, stamp) = (&mut w.seen, w.stamp);
-            seen[item as usize] = stamp;
+            w.search_for(scorer, graph, width, entry, item);
             w.expanded.clear();
-            let point = &w.point;
-            let expanded = &mut w.expanded;
-            beam::search(
-                &mut w.beam,
-                graph,
-                width,
-                entry,
-                BUILD_EF,
-                |s| std::mem::replace(&mut seen[s as usize], stamp) != stamp,
-                |s| scorer.distance(point, s),
-            );
-            expanded.extend(w.beam.entries().iter().copied().filter(|&(_, s)| s != item));
+            w.expanded.extend_from_slice(w.beam.entries());
             // The entry itself is a candidate even when the search could not start from it
             // (the first item of all).
-            if entry != item && !expanded.iter().any(|&(_, s)| s == entry) {
-                expanded.push((scorer.distance(point, entry), entry));
+            if entry != item && !w.expanded.iter().any(|&(_, s)| s == entry) {
+                w.expanded.push((scorer.distance(&w.point, entry), entry));
             }
-            prune(scorer, &w.point, expanded, degree)
+            prune(scorer, &w.point, &mut w.expanded, degree)
         })
         .collect();
     // Apply in insertion order: the item's row, then its back links, grouped by target.
@@ -334,12 +322,7 @@ fn insert_batch(
             if merged.len() <= width {
                 return (target, merged);
             }
-            scorer.prepare(target as usize, &mut w.point);
-            w.expanded.clear();
-            w.expanded
-                .extend(merged.iter().map(|&s| (scorer.distance(&w.point, s), s)));
-            let row = prune(scorer, &w.point, &mut w.expanded, degree);
-            (target, row)
+            (target, w.reprune(scorer, target, merged, degree))
         })
         .collect();
     for (target, row) in updates {
@@ -363,7 +346,9 @@ fn prune(scorer: &Scorer, p: &Point, candidates: &mut Vec<(f32, u32)>, degree: u
     candidates.retain(|c| c.1 as usize != p.slot && c.0.is_finite());
     let mut row: Vec<u32> = Vec::with_capacity(degree);
     let mut used = vec![false; candidates.len()];
-    for alpha_sq in [1.0, scorer.alpha_sq] {
+    // Dot scores are not distances: one strict pass only (alpha_sq is 1 there).
+    let passes = if scorer.alpha_sq > 1.0 { 2 } else { 1 };
+    for alpha_sq in [1.0, scorer.alpha_sq].into_iter().take(passes) {
         for (c, &(d, slot)) in candidates.iter().enumerate() {
             if row.len() >= degree {
                 break;
@@ -377,9 +362,6 @@ fn prune(scorer: &Scorer, p: &Point, candidates: &mut Vec<(f32, u32)>, degree: u
                 row.push(slot);
             }
         }
-        if alpha_sq == scorer.alpha_sq {
-            break;
-        }
     }
     row
 }
@@ -387,7 +369,6 @@ fn prune(scorer: &Scorer, p: &Point, candidates: &mut Vec<(f32, u32)>, degree: u
 /// Links every item that the entry cannot reach from the nearest reachable item a search finds
 /// (taking that item's last, farthest, slot when its row is full), until all are reachable.
 fn repair(scorer: &Scorer, adjacency: &mut [u32], degree: usize, entry: u32, items: &[u32]) {
-    let n = adjacency.len() / degree;
     let mut w = Work::default();
     for _ in 0..MAX_REPAIR_ROUNDS {
         let reached = super::reachable(adjacency, degree, entry);
@@ -400,24 +381,8 @@ fn repair(scorer: &Scorer, adjacency: &mut [u32], degree: usize, entry: u32, ite
             return;
         }
         for item in lost {
-            w.begin(n);
-            scorer.prepare(item as usize, &mut w.point);
-            let (seen, stamp) = (&mut w.seen, w.stamp);
-            let point = &w.point;
-            beam::search(
-                &mut w.beam,
-                adjacency,
-                degree,
-                entry,
-                BUILD_EF,
-                |s| std::mem::replace(&mut seen[s as usize], stamp) != stamp,
-                |s| scorer.distance(point, s),
-            );
-            let Some(&(_, from)) = w
-                .beam
-                .entries()
-                .iter()
-                .find(|&&(_, s)| s != item && reached[s as usize])
+            w.search_for(scorer, adjacency, degree, entry, item);
+            let Some(&(_, from)) = w.beam.entries().iter().find(|&&(_, s)| reached[s as usize])
             else {
                 continue;
             };

@@ -174,3 +174,79 @@ pub(crate) fn encode(adjacency: &[u32], degree: usize, entry: u32) -> Vec<u8> {
     bytes.extend_from_slice(bytemuck::cast_slice(adjacency));
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four slots; slot 2 is a hole (not an item); rows of 2.
+    fn section(rows: [[u32; 2]; 4], entry: u32) -> Vec<u8> {
+        let adjacency: Vec<u32> = rows.iter().flatten().copied().collect();
+        encode(&adjacency, 2, entry)
+    }
+
+    fn is_item(slot: usize) -> bool {
+        slot != 2
+    }
+
+    /// Bytes as a mapped section would hold them: 4-byte aligned.
+    fn aligned(bytes: &[u8]) -> Vec<u32> {
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_ne_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
+    fn check(bytes: &[u8]) -> Result<()> {
+        let words = aligned(bytes);
+        Graph::parse(bytemuck::cast_slice(&words), 4)?.check(is_item)
+    }
+
+    #[test]
+    fn a_sound_graph_passes_and_lists_its_neighbours() {
+        let bytes = section([[1, 3], [0, NONE], [NONE, NONE], [1, NONE]], 0);
+        check(&bytes).unwrap();
+        let words = aligned(&bytes);
+        let graph = Graph::parse(bytemuck::cast_slice(&words), 4).unwrap();
+        assert_eq!(graph.neighbours(0).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(graph.neighbours(1).collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn bad_links_holes_and_unreachable_items_are_found() {
+        let out_of_range = section([[1, 9], [0, NONE], [NONE, NONE], [1, NONE]], 0);
+        let to_a_hole = section([[1, 2], [3, NONE], [NONE, NONE], [1, NONE]], 0);
+        let unreachable = section([[1, NONE], [0, NONE], [NONE, NONE], [1, NONE]], 0);
+        let entry_is_a_hole = section([[1, 3], [0, NONE], [0, NONE], [1, NONE]], 2);
+        for bytes in [out_of_range, to_a_hole, unreachable, entry_is_a_hole] {
+            assert_eq!(check(&bytes).unwrap_err().kind(), crate::ErrorKind::Corrupt);
+        }
+    }
+
+    #[test]
+    fn sizes_that_contradict_the_index_are_refused_at_parse() {
+        let bytes = section([[1, 3], [0, NONE], [NONE, NONE], [1, NONE]], 0);
+        let words = aligned(&bytes);
+        let ok: &[u8] = bytemuck::cast_slice(&words);
+        assert!(Graph::parse(ok, 5).is_err(), "row count");
+        assert!(Graph::parse(&ok[..ok.len() - 4], 4).is_err(), "truncated");
+        assert!(
+            Graph::parse(&ok[..10], 4).is_err(),
+            "shorter than the header"
+        );
+        let mut bad = words.clone();
+        bad[1] = 0; // degree 0
+        assert!(Graph::parse(bytemuck::cast_slice(&bad), 4).is_err());
+        let mut bad = words.clone();
+        bad[4] = 4; // entry past the slots
+        assert!(Graph::parse(bytemuck::cast_slice(&bad), 4).is_err());
+        let mut bad = words;
+        bad[0] = 2; // version
+        assert_eq!(
+            Graph::parse(bytemuck::cast_slice(&bad), 4)
+                .err()
+                .map(|e| e.kind()),
+            Some(crate::ErrorKind::UnsupportedVersion)
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! Answering a query on the graph: a beam search from the entry, scored on the compact codes
-//! when the index has them, whose best accepted nodes become the candidates `rank` re-ranks.
+//! when the index has them, whose best accepted nodes `rank` re-ranks exactly (their code
+//! scores are kept, not computed again).
 //!
 //! Effort: the beam width `ef` comes from the search options, or else from `search_k` as
 //! `max(n, MIN_DERIVED_EF, search_k / SEARCH_K_PER_EF)`, so that an Annoy-style caller that
@@ -31,9 +32,17 @@ pub(crate) fn effort(n: usize, search_k: usize, ef: Option<usize>) -> usize {
         .max(1)
 }
 
-/// Fills `s.candidates` with the accepted nodes of the final beam, nearest first. Returns
-/// false when fewer than `n` were found even after widening the beam.
-pub(crate) fn candidates(
+/// What a walk found.
+pub(crate) struct Walk {
+    /// At least `n` accepted nodes.
+    pub enough: bool,
+    /// Their scores are estimates on the codes (to be re-ranked), not exact.
+    pub on_codes: bool,
+}
+
+/// Fills `s.scored` with the accepted nodes of the final beam and their scores, widening the
+/// beam while fewer than `n` are accepted.
+pub(crate) fn walk(
     forest: &Forest,
     graph: &Graph,
     s: &mut Scratch,
@@ -41,7 +50,7 @@ pub(crate) fn candidates(
     n: usize,
     ef: usize,
     accepts: &dyn Fn(i32) -> bool,
-) -> bool {
+) -> Walk {
     let k = kernels::kernels();
     let layout = forest.nodes.layout;
     let prepared = match (&forest.codes, query) {
@@ -78,10 +87,13 @@ pub(crate) fn candidates(
             },
         );
         s.take_beam(accepts);
-        if s.candidates.len() >= n || attempt == WIDENINGS || ef >= forest.n_items {
+        if s.scored.len() >= n || attempt == WIDENINGS || ef >= forest.n_items {
             break;
         }
         ef = ef.saturating_mul(4);
     }
-    s.candidates.len() >= n
+    Walk {
+        enough: s.scored.len() >= n,
+        on_codes: prepared.is_some(),
+    }
 }

@@ -59,14 +59,7 @@ impl Index {
         let layout = &self.layout;
         let k = crate::kernels::kernels();
         // Annoy uses item i's stored norm here (where a by-item query recomputes it).
-        let query = match layout.metric {
-            Metric::Hamming => Query::Bits(layout.words_u64(a)),
-            Metric::Angular => Query::Floats {
-                v: layout.vector(a),
-                norm_sq: distance::item_norm_sq(layout, k, a),
-            },
-            metric => Query::floats(metric, layout.vector(a)),
-        };
+        let query = Query::of_item(layout, k, a);
         let score = distance::score(layout, k, &query, b);
         Ok(distance::user_distance(layout.metric, score))
     }

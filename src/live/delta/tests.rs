@@ -2,7 +2,7 @@
 //! recall with a bounded one, and replace/delete leaving nothing behind.
 
 use super::*;
-use crate::distance::{self, score, user_distance};
+use crate::distance::{score, user_distance};
 use crate::kernels;
 use crate::search::Request;
 
@@ -27,16 +27,8 @@ fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
 
 /// The query that item `key` makes, as a by-item query does.
 fn query_of<'a>(delta: &'a Delta, key: u64) -> Query<'a> {
-    let layout = &delta.layout;
     let node = delta.forest.nodes().get(delta.slots[&key] as usize);
-    match layout.metric {
-        Metric::Hamming => Query::Bits(layout.words_u64(node)),
-        Metric::Angular => Query::Floats {
-            v: layout.vector(node),
-            norm_sq: distance::item_norm_sq(layout, kernels::kernels(), node),
-        },
-        metric => Query::floats(metric, layout.vector(node)),
-    }
+    Query::of_item(&delta.layout, kernels::kernels(), node)
 }
 
 /// The exact nearest `n` live items, as (key, distance), ties to the smaller key.
