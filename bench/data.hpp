@@ -216,4 +216,69 @@ inline Matrix<int32_t> brute_force(const Matrix<float>& base, const Matrix<float
   return truth;
 }
 
+// Where a benchmark's vectors come from: .npy/.fvecs files with their ground truth, or a
+// seeded synthetic set (`synthetic_rows` > 0) whose truth is computed and cached in `work`.
+struct DataSource {
+  std::string name, metric, base, queries, truth, work = "/tmp";
+  size_t limit = 0, n = 10, synthetic_rows = 0, synthetic_dim = 0, synthetic_queries = 0;
+};
+
+// Reads one of the flags every benchmark takes for its data; false when `flag` is another.
+inline bool parse_source_flag(DataSource& o, const std::string& flag, const std::string& v) {
+  if (flag == "--name") o.name = v;
+  else if (flag == "--metric") o.metric = v;
+  else if (flag == "--base") o.base = v;
+  else if (flag == "--queries") o.queries = v;
+  else if (flag == "--truth") o.truth = v;
+  else if (flag == "--work") o.work = v;
+  else if (flag == "--limit") o.limit = std::stoul(v);
+  else if (flag == "--synthetic") {
+    std::stringstream s(v);
+    std::vector<size_t> parts;
+    for (std::string item; std::getline(s, item, ',');) parts.push_back(std::stoul(item));
+    if (parts.size() != 3) throw std::runtime_error("--synthetic ROWS,DIM,QUERIES");
+    o.synthetic_rows = parts[0], o.synthetic_dim = parts[1], o.synthetic_queries = parts[2];
+  } else return false;
+  return true;
+}
+
+struct Dataset {
+  Matrix<float> base, queries;
+  Matrix<int32_t> truth;  // the exact top-n ids of each query
+};
+
+// Loads (or makes) the vectors, keeps the first `limit` rows when set, and finds the truth:
+// the given file when it fits, else a brute-force answer cached in `work`.
+inline Dataset load_dataset(const DataSource& o) {
+  Dataset d;
+  if (o.synthetic_rows) {
+    d.base = synthetic(o.synthetic_rows, o.synthetic_dim, 1);
+    d.queries = synthetic(o.synthetic_queries, o.synthetic_dim, 2);
+  } else {
+    d.base = load_matrix<float>(o.base);
+    d.queries = load_matrix<float>(o.queries);
+  }
+  if (o.limit && o.limit < d.base.rows) {
+    d.base.rows = o.limit;
+    d.base.data.resize(d.base.rows * d.base.cols);
+  }
+  if (d.base.cols != d.queries.cols) throw std::runtime_error("base and queries differ in dimension");
+  if (!o.truth.empty() && file_exists(o.truth) && !o.limit) {
+    d.truth = load_matrix<int32_t>(o.truth);
+  } else {
+    std::string cached =
+        o.work + "/truth-" + o.name + "-" + o.metric + "-" + std::to_string(d.base.rows) + ".ivecs";
+    if (file_exists(cached)) {
+      d.truth = load_matrix<int32_t>(cached);
+    } else {
+      std::fprintf(stderr, "[%s] computing exact neighbours by brute force\n", o.name.c_str());
+      d.truth = brute_force(d.base, d.queries, o.metric, o.n);
+      save_ivecs(cached, d.truth);
+    }
+  }
+  if (d.truth.rows != d.queries.rows || d.truth.cols < o.n)
+    throw std::runtime_error("ground truth does not fit the queries");
+  return d;
+}
+
 }  // namespace bench

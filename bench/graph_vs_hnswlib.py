@@ -9,7 +9,11 @@ the default degree) on the same data, and reports:
   with the two libraries' curves measured one after the other;
 - QPS at recall 0.90, 0.95 and 0.99, interpolated on each curve. Both libraries widen a
   beam narrower than n = 10 to n, so ef starts at 10; a library already above the target
-  there is reported at that point.
+  there is reported at that point;
+- memory: each library's saved index loaded in a fresh process that then answers every query
+  at ef 64; the peak resident set (VmHWM) less the process's size before the load, against
+  the file's size. ann maps its file (only pages touched count, shared with other processes);
+  hnswlib reads its file into the heap.
 
 Both libraries are driven by a Python loop of single queries, so both pay the same call
 overhead.
@@ -64,6 +68,43 @@ def qps_at(points, target):
     return None
 
 
+def status_kb(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def peak_rss_child(library, path, queries_path, metric, dim):
+    """In a fresh process: loads `path` with `library`, answers every query at ef 64 and prints
+    the peak resident set's growth over the process before the load, in bytes."""
+    queries = np.load(queries_path).astype(np.float32)
+    before = status_kb("VmRSS")
+    if library == "ann":
+        index = ann.AnnoyIndex(dim, metric)
+        index.load(path)
+        for q in queries:
+            index.search(q, 10, ef=64)
+    else:
+        index = hnswlib.Index(space=SPACES[metric], dim=dim)
+        index.load_index(path)
+        index.set_ef(64)
+        index.set_num_threads(1)
+        for q in queries:
+            index.knn_query(q, k=10)
+    print((status_kb("VmHWM") - before) * 1024)
+
+
+def peak_rss(library, path, o, dim):
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", library, path, "--data", o.data, "--metric", o.metric],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.split()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -71,7 +112,12 @@ def main():
     )
     parser.add_argument("--metric", default="angular", choices=sorted(SPACES))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rss-child", nargs=2, metavar=("LIBRARY", "PATH"), help=argparse.SUPPRESS)
     o = parser.parse_args()
+    if o.rss_child:
+        queries_path = os.path.join(o.data, "query.npy")
+        dim = np.load(queries_path, mmap_mode="r").shape[1]
+        return peak_rss_child(o.rss_child[0], o.rss_child[1], queries_path, o.metric, dim)
     base = np.load(os.path.join(o.data, "base.npy")).astype(np.float32)
     queries = np.load(os.path.join(o.data, "query.npy")).astype(np.float32)
     truth = np.load(os.path.join(o.data, f"gt_{o.metric}_ids.npy"))[:, :10]
@@ -124,6 +170,11 @@ def main():
         x, y = qps_at(ap, target), qps_at(hp, target)
         ratio = f"**{x / y:.2f}x**" if x and y else "n/a"
         print(f"- recall {target:.2f}: ann {x or 0:.0f} QPS, hnswlib {y or 0:.0f} QPS, {ratio}")
+    a_rss, h_rss = peak_rss("ann", path, o, dim), peak_rss("hnswlib", os.path.join(work, "h.bin"), o, dim)
+    print(
+        f"\npeak RSS growth, load + every query at ef 64 in a fresh process: ann {a_rss / 1e6:.0f} MB "
+        f"({a_rss / a_size:.2f}x its file, mapped), hnswlib {h_rss / 1e6:.0f} MB ({h_rss / h_size:.2f}x its file)"
+    )
 
 
 if __name__ == "__main__":

@@ -2,36 +2,17 @@
 // Annoy 1.17.3 through its header-only C++ library, in the same process, timed the same way.
 #pragma once
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "ann.h"
 #include "annoylib.h"
 #include "kissrandom.h"
+#include "measure.hpp"
 
 namespace bench {
-
-inline double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// A loaded (memory-mapped) index that answers queries; one per library.
-class Loaded {
- public:
-  virtual ~Loaded() = default;
-  // Writes up to n ids of the nearest items to `query` into `ids`; returns how many.
-  virtual size_t query(const float* query, size_t n, int64_t search_k, int32_t* ids) const = 0;
-};
 
 // One library: builds into a file, loads files.
 class Library {
@@ -44,13 +25,6 @@ class Library {
                        const std::string& path) const = 0;
   virtual std::unique_ptr<Loaded> load(const std::string& path, size_t dim) const = 0;
 };
-
-inline void check(ann_status status, const char* what) {
-  if (status == ANN_STATUS_OK) return;
-  char message[512];
-  ann_last_error_message(message, sizeof message);
-  throw std::runtime_error(std::string(what) + ": " + message);
-}
 
 class AnnLoaded : public Loaded {
  public:
@@ -139,46 +113,5 @@ class Annoy_ : public Library {
     return loaded;
   }
 };
-
-// This process's resident set now, in bytes (Linux).
-inline double rss_bytes() {
-  long pages = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return double(resident) * double(sysconf(_SC_PAGESIZE));
-}
-
-// Runs `work` in a forked child, so that its peak memory is its own: returns the value `work`
-// returns, and the child's peak resident set above this process's at the fork, in bytes.
-inline std::pair<double, double> in_child(const std::function<double()>& work) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  double base = rss_bytes();
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    close(fds[0]);
-    double value = -1;
-    try {
-      value = work();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "side_by_side (child): %s\n", e.what());
-    }
-    ssize_t written = write(fds[1], &value, sizeof value);
-    _exit(written == sizeof value && value >= 0 ? 0 : 1);
-  }
-  close(fds[1]);
-  double value = -1;
-  ssize_t got = read(fds[0], &value, sizeof value);
-  close(fds[0]);
-  int status = 0;
-  struct rusage usage {};
-  wait4(pid, &status, 0, &usage);
-  if (got != sizeof value || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("a measurement in a child process failed");
-  return {value, std::max(0.0, double(usage.ru_maxrss) * 1024.0 - base)};
-}
 
 }  // namespace bench

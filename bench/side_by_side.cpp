@@ -30,11 +30,10 @@ using namespace bench;
 
 namespace {
 
-struct Options {
-  std::string name, metric, base, queries, truth, out = "results.jsonl", work = "/tmp";
+struct Options : DataSource {
+  std::string out = "results.jsonl";
   std::vector<int> trees{10, 50, 100};
   std::vector<int64_t> search_ks{500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000};
-  size_t limit = 0, n = 10, synthetic_rows = 0, synthetic_dim = 0, synthetic_queries = 0;
   double max_pass_seconds = 25;
   int filter_curve_trees = 0;  // measure ann's filtered-search cost curve at this tree count
 };
@@ -53,23 +52,13 @@ Options parse(int argc, char** argv) {
     std::string flag = argv[i];
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
     std::string v = argv[++i];
-    if (flag == "--name") o.name = v;
-    else if (flag == "--metric") o.metric = v;
-    else if (flag == "--base") o.base = v;
-    else if (flag == "--queries") o.queries = v;
-    else if (flag == "--truth") o.truth = v;
-    else if (flag == "--out") o.out = v;
-    else if (flag == "--work") o.work = v;
+    if (parse_source_flag(o, flag, v)) continue;
+    if (flag == "--out") o.out = v;
     else if (flag == "--trees") o.trees = parse_list<int>(v);
     else if (flag == "--search-k") o.search_ks = parse_list<int64_t>(v);
-    else if (flag == "--limit") o.limit = std::stoul(v);
     else if (flag == "--max-pass-seconds") o.max_pass_seconds = std::stod(v);
     else if (flag == "--filter-curve") o.filter_curve_trees = std::stoi(v);
-    else if (flag == "--synthetic") {
-      auto parts = parse_list<size_t>(v);
-      if (parts.size() != 3) throw std::runtime_error("--synthetic ROWS,DIM,QUERIES");
-      o.synthetic_rows = parts[0], o.synthetic_dim = parts[1], o.synthetic_queries = parts[2];
-    } else throw std::runtime_error("unknown option " + flag);
+    else throw std::runtime_error("unknown option " + flag);
   }
   if (o.name.empty() || o.metric.empty()) throw std::runtime_error("--name and --metric are required");
   return o;
@@ -81,26 +70,6 @@ std::unique_ptr<Library> annoy_for(const std::string& metric) {
   if (metric == "dot") return std::unique_ptr<Library>(new Annoy_<Annoy::DotProduct>());
   if (metric == "manhattan") return std::unique_ptr<Library>(new Annoy_<Annoy::Manhattan>());
   throw std::runtime_error("metric " + metric + " is not benchmarked");
-}
-
-struct Pass {
-  int64_t search_k;
-  double recall, qps;
-};
-
-// One single-threaded pass over every query: recall@n against the truth, and queries per second.
-Pass run_pass(const Loaded& index, const Matrix<float>& queries, const Matrix<int32_t>& truth, size_t n,
-              int64_t search_k) {
-  std::vector<int32_t> found(queries.rows * n, -1);
-  double start = now();
-  for (size_t q = 0; q < queries.rows; q++) index.query(queries.row(q), n, search_k, &found[q * n]);
-  double seconds = now() - start;
-  size_t hits = 0;
-  for (size_t q = 0; q < queries.rows; q++) {
-    std::set<int32_t> expected(truth.row(q), truth.row(q) + std::min(n, truth.cols));
-    for (size_t i = 0; i < n; i++) hits += expected.count(found[q * n + i]);
-  }
-  return {search_k, double(hits) / double(queries.rows * n), double(queries.rows) / seconds};
 }
 
 // Queries per second with two threads sharing one loaded index, each taking every other query.
@@ -131,7 +100,7 @@ std::string json_curve(const std::vector<Pass>& passes) {
   std::ostringstream s;
   s << "[";
   for (size_t i = 0; i < passes.size(); i++)
-    s << (i ? "," : "") << "{\"search_k\":" << passes[i].search_k << ",\"recall\":" << passes[i].recall
+    s << (i ? "," : "") << "{\"search_k\":" << passes[i].effort << ",\"recall\":" << passes[i].recall
       << ",\"qps\":" << passes[i].qps << "}";
   return s.str() + "]";
 }
@@ -183,38 +152,15 @@ std::string filter_curve(const ann_index* index, const Matrix<float>& base, cons
 
 int64_t first_reaching(const std::vector<Pass>& passes, double recall) {
   for (const Pass& p : passes)
-    if (p.recall >= recall) return p.search_k;
-  return passes.empty() ? -1 : passes.back().search_k;
+    if (p.recall >= recall) return p.effort;
+  return passes.empty() ? -1 : passes.back().effort;
 }
 
 void run(const Options& o) {
-  Matrix<float> base, queries;
-  if (o.synthetic_rows) {
-    base = synthetic(o.synthetic_rows, o.synthetic_dim, 1);
-    queries = synthetic(o.synthetic_queries, o.synthetic_dim, 2);
-  } else {
-    base = load_matrix<float>(o.base);
-    queries = load_matrix<float>(o.queries);
-  }
-  if (o.limit && o.limit < base.rows) {
-    base.rows = o.limit;
-    base.data.resize(base.rows * base.cols);
-  }
-  if (base.cols != queries.cols) throw std::runtime_error("base and queries differ in dimension");
-  Matrix<int32_t> truth;
-  if (!o.truth.empty() && file_exists(o.truth) && !o.limit) {
-    truth = load_matrix<int32_t>(o.truth);
-  } else {
-    std::string cached = o.work + "/truth-" + o.name + "-" + o.metric + "-" + std::to_string(base.rows) + ".ivecs";
-    if (file_exists(cached)) {
-      truth = load_matrix<int32_t>(cached);
-    } else {
-      std::fprintf(stderr, "[%s] computing exact neighbours by brute force\n", o.name.c_str());
-      truth = brute_force(base, queries, o.metric, o.n);
-      save_ivecs(cached, truth);
-    }
-  }
-  if (truth.rows != queries.rows || truth.cols < o.n) throw std::runtime_error("ground truth does not fit the queries");
+  Dataset data = load_dataset(o);
+  const Matrix<float>& base = data.base;
+  const Matrix<float>& queries = data.queries;
+  const Matrix<int32_t>& truth = data.truth;
 
   ann_metric metric_code;
   check(ann_metric_from_name(o.metric.c_str(), &metric_code), "metric");

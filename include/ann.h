@@ -585,6 +585,18 @@ ann_status ann_writer_options_set_n_trees(ann_writer_options *options,
                                           int32_t n_trees);
 
 /**
+ * Whether compaction (and `ann_export` of the live index) builds a graph into each new
+ * segment, as `ann_build_graph` would, so queries on compacted items walk the graph:
+ * `enabled` false (the default) builds none; `degree` is the most neighbours per item (0:
+ * the default, 32; at most 256). Compaction takes longer by the graph's build time.
+ *
+ * Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` for a degree above 256.
+ */
+ann_status ann_writer_options_set_graph(ann_writer_options *options,
+                                        bool enabled,
+                                        uint32_t degree);
+
+/**
  * Opens the live index directory `dir` for writing, creating it (and its parents) when
  * missing. An existing directory must hold vectors of the options' dim and metric. Opening
  * replays the log: every acknowledged write is back, and a torn last record (a crash mid-
@@ -688,8 +700,9 @@ ann_status ann_refresh(ann_index *index,
 
 /**
  * Writes every item of `index` into one new immutable index file at `path`, atomically: the
- * live items of a live index (compacted: a fresh build with its settings), every shard's
- * items, or a plain index as it is.
+ * live items of a live index (compacted: a fresh build with its settings, with a graph when
+ * `ann_writer_options_set_graph` asked for one), every shard's items (with a graph when a
+ * shard has one), or a plain index as it is (with its graph).
  */
 ann_status ann_export(const ann_index *index,
                       const char *path);

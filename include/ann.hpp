@@ -475,8 +475,9 @@ class Index {
 
   /**
    * Writes every item into one new immutable index file at `path`, atomically: a live index's
-   * live items (a fresh build with the n_trees of its writer options; a live index with no
-   * items is ANN_STATUS_INVALID_STATE), every shard's items, or a plain index as save() would.
+   * live items (a fresh build with the n_trees and graph of its writer options; a live index
+   * with no items is ANN_STATUS_INVALID_STATE), every shard's items (with a graph when a shard
+   * has one), or a plain index as save() would.
    * (`export` is a C++ keyword.)
    */
   void export_to(const std::string& path) const {
@@ -804,6 +805,10 @@ struct WriterOptions {
   Durability durability = Durability::Sync;
   uint32_t flush_ms = 100; /**< Durability::Timer: milliseconds between log syncs, 1 to 60000 */
   int32_t n_trees = 50;    /**< trees of the segments compaction builds; -1: Annoy's count */
+  /** Compaction (and export_to of the live index) also builds a graph into each new segment,
+      as Index::build_graph would, so queries on compacted items walk it. Off by default. */
+  bool graph = false;
+  uint32_t graph_degree = 0; /**< the graph's most neighbours per item: 0 the default (32), to 256 */
 };
 
 /**
@@ -831,6 +836,7 @@ class Writer {
         ann_writer_options_set_durability(raw, static_cast<uint32_t>(options.durability)));
     detail::check(ann_writer_options_set_flush_ms(raw, options.flush_ms));
     detail::check(ann_writer_options_set_n_trees(raw, options.n_trees));
+    detail::check(ann_writer_options_set_graph(raw, options.graph, options.graph_degree));
     ann_writer* handle = nullptr;
     detail::check(ann_writer_open(dir.c_str(), raw, &handle));
     return Writer(handle, dim, metric);

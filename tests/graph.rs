@@ -250,3 +250,85 @@ fn bad_calls_and_damaged_sections_are_refused() {
     );
     assert!(len > 64);
 }
+
+/// A live index whose writer asks for a graph: compaction builds it into the segment (readers
+/// in other handles walk it too), deleted keys stay out of graph answers, the export carries
+/// it, and a writer reopened without the option compacts to a forest only.
+#[test]
+fn live_indexes_compact_and_export_with_a_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = embeddings(2000, 16, 21);
+    let queries = embeddings(30, 16, 22);
+    let mut settings = ann::WriterOptions::new(16, Metric::Euclidean);
+    settings.n_trees = 4;
+    settings.graph_degree = Some(0); // the default degree
+    let writer = ann::Writer::open(dir.path(), &settings).unwrap();
+    for (i, v) in base.iter().enumerate() {
+        writer.upsert(i as u64 * 5, v).unwrap();
+    }
+    let index = writer.index();
+    assert!(
+        !index.has_graph(),
+        "the delta has no graph until compaction"
+    );
+    writer.compact(2).unwrap();
+    assert!(index.has_graph());
+    let manifest = std::fs::read_to_string(dir.path().join("MANIFEST")).unwrap();
+    assert!(manifest.contains("\ngraph_degree 32\n"), "{manifest}");
+    let reader = Index::open(dir.path(), false).unwrap();
+    assert!(reader.has_graph());
+    reader.verify().unwrap();
+
+    // Compaction and export build the same file from the same items and seed.
+    let exported = dir.path().join("export.ann");
+    reader.export(&exported, 1).unwrap();
+    let file = Index::load(&exported, false).unwrap();
+    assert!(file.has_graph());
+    file.verify().unwrap();
+    let options = with_ef(200);
+    assert_eq!(
+        answers(&file, &queries, &options),
+        answers(&index, &queries, &options)
+    );
+
+    // Deleted keys never come back from the graph walk; everything else is still found.
+    let deleted: Vec<u64> = (0..2000u64).step_by(3).map(|i| i * 5).collect();
+    writer.delete_batch(&deleted).unwrap();
+    let mut total = 0.0;
+    for q in &queries {
+        let found = index.search(q, 10, &options).unwrap();
+        assert_eq!(found.len(), 10);
+        assert!(found.iter().all(|nb| (nb.id / 5) % 3 != 0), "a deleted key");
+        let mut truth: Vec<(f64, u64)> = (0..2000u64)
+            .filter(|i| i % 3 != 0)
+            .map(|i| {
+                (
+                    common::true_distance(Metric::Euclidean, q, &base[i as usize]),
+                    i * 5,
+                )
+            })
+            .collect();
+        truth.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let truth: Vec<u64> = truth.iter().take(10).map(|(_, k)| *k).collect();
+        total += found.iter().filter(|nb| truth.contains(&nb.id)).count() as f64 / 10.0;
+    }
+    assert!(
+        total / queries.len() as f64 >= 0.99,
+        "recall {}",
+        total / 30.0
+    );
+
+    // A writer reopened without the option builds forests only.
+    drop(index);
+    drop(writer);
+    settings.graph_degree = None;
+    let writer = ann::Writer::open(dir.path(), &settings).unwrap();
+    writer.compact(1).unwrap();
+    assert!(!writer.index().has_graph());
+    let manifest = std::fs::read_to_string(dir.path().join("MANIFEST")).unwrap();
+    assert!(!manifest.contains("graph_degree"), "{manifest}");
+    settings.graph_degree = Some(257);
+    drop(writer);
+    let refused = ann::Writer::open(dir.path(), &settings).err();
+    assert_eq!(refused.map(|e| e.kind()), Some(ErrorKind::InvalidArgument));
+}

@@ -31,10 +31,10 @@ package ann
 	X(ann_search_options_set_filter) X(ann_search) X(ann_search_by_item) X(ann_search_batch) \
 	X(ann_open_shards) X(ann_writer_options_new) X(ann_writer_options_free) \
 	X(ann_writer_options_set_durability) X(ann_writer_options_set_flush_ms) \
-	X(ann_writer_options_set_n_trees) X(ann_writer_open) X(ann_writer_free) X(ann_upsert) \
-	X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch) X(ann_sync) X(ann_compact) \
-	X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export) X(ann_build_graph) \
-	X(ann_has_graph) X(ann_search_options_set_ef)
+	X(ann_writer_options_set_n_trees) X(ann_writer_options_set_graph) X(ann_writer_open) \
+	X(ann_writer_free) X(ann_upsert) X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch) \
+	X(ann_sync) X(ann_compact) X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export) \
+	X(ann_build_graph) X(ann_has_graph) X(ann_search_options_set_ef)
 
 // The table. Each field has the type of the header's declaration, so a signature that
 // changes in ann.h is a compile error here rather than a wrong call at run time.
@@ -306,6 +306,10 @@ static annc_result annc_writer_options_set_flush_ms(ann_writer_options *options,
 static annc_result annc_writer_options_set_n_trees(ann_writer_options *options,
                                                    int32_t n_trees) {
 	return annc_done(annc.ann_writer_options_set_n_trees(options, n_trees));
+}
+static annc_result annc_writer_options_set_graph(ann_writer_options *options, bool enabled,
+                                                 uint32_t degree) {
+	return annc_done(annc.ann_writer_options_set_graph(options, enabled, degree));
 }
 static annc_result annc_writer_open(const char *dir, const ann_writer_options *options,
                                     ann_writer **out) {
@@ -738,10 +742,11 @@ func cSearchBatch(h handle, queries []float32, n int, o optionsHandle, nThreads 
 
 // --- live indexes ---
 
-// cWriterOpen makes writer options with the given settings (flushMS 0 and nTrees 0: the
-// library's defaults), opens the writer of dir with them, and frees the options.
+// cWriterOpen makes writer options with the given settings (flushMS 0, nTrees 0, and graph
+// false with graphDegree 0: the library's defaults), opens the writer of dir with them, and
+// frees the options.
 func cWriterOpen(dir string, dim uint32, metric Metric, durability uint32, flushMS uint32,
-	nTrees int32) (writerHandle, error) {
+	nTrees int32, graph bool, graphDegree uint32) (writerHandle, error) {
 	var o *C.ann_writer_options
 	if err := result(C.annc_writer_options_new(C.uint32_t(dim), C.ann_metric(metric), &o)); err != nil {
 		return nil, err
@@ -757,6 +762,11 @@ func cWriterOpen(dir string, dim uint32, metric Metric, durability uint32, flush
 	}
 	if nTrees != 0 {
 		if err := result(C.annc_writer_options_set_n_trees(o, C.int32_t(nTrees))); err != nil {
+			return nil, err
+		}
+	}
+	if graph || graphDegree != 0 {
+		if err := result(C.annc_writer_options_set_graph(o, C.bool(graph), C.uint32_t(graphDegree))); err != nil {
 			return nil, err
 		}
 	}

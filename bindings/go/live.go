@@ -40,7 +40,8 @@ func (d Durability) String() string {
 }
 
 // WriterOptions are the settings of OpenWriter. The zero value (and a nil *WriterOptions)
-// means the defaults: DurabilitySync, a timer of 100 ms, 50 trees per compacted segment.
+// means the defaults: DurabilitySync, a timer of 100 ms, 50 trees per compacted segment and
+// no graph.
 type WriterOptions struct {
 	// Durability is when a write returns: DurabilitySync or DurabilityTimer.
 	Durability Durability
@@ -49,6 +50,13 @@ type WriterOptions struct {
 	// NTrees is the number of trees of the segments Compact builds: at least 1, or -1 for
 	// Annoy's automatic count (0: 50).
 	NTrees int
+	// Graph makes Compact (and Export of the live index) build a graph into each new segment,
+	// as Index.BuildGraph would, so that queries on compacted items walk the graph (see
+	// SearchOptions.SetEf). Compaction takes longer by the graph's build time. False (the
+	// default): no graph.
+	Graph bool
+	// GraphDegree is the most neighbours per item of that graph, at most 256 (0: 32).
+	GraphDegree int
 }
 
 // Writer is the one writer of a live index directory. At most one Writer, in any process,
@@ -101,7 +109,12 @@ func newWriter(dir string, dim int, metric Metric, opts *WriterOptions) (*Writer
 	if err != nil {
 		return nil, err
 	}
-	h, err := cWriterOpen(dir, cdim, metric, uint32(opts.Durability), flushMS, nTrees)
+	graphDegree, err := toUint32("GraphDegree", opts.GraphDegree)
+	if err != nil {
+		return nil, err
+	}
+	h, err := cWriterOpen(dir, cdim, metric, uint32(opts.Durability), flushMS, nTrees, opts.Graph,
+		graphDegree)
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +229,11 @@ func (w *Writer) Sync() error {
 }
 
 // Compact folds every live item into one new segment, built on nThreads threads (-1: every
-// core) with WriterOptions.NTrees trees, switches the directory to it and removes the old
-// files (readers that map them keep them until they Refresh or Close). It runs on the calling
-// goroutine, so run it on one of your choosing: writes and queries on other goroutines go on
-// meanwhile. On failure (a full disk, say) the directory keeps its current state, and the
-// error says why.
+// core) with WriterOptions.NTrees trees (and a graph, with WriterOptions.Graph), switches the
+// directory to it and removes the old files (readers that map them keep them until they
+// Refresh or Close). It runs on the calling goroutine, so run it on one of your choosing:
+// writes and queries on other goroutines go on meanwhile. On failure (a full disk, say) the
+// directory keeps its current state, and the error says why.
 func (w *Writer) Compact(nThreads int) error {
 	return w.call("Compact", func(h writerHandle) error {
 		threads, err := toInt32("nThreads", nThreads)
@@ -303,7 +316,9 @@ func (idx *Index) Refresh() (bool, error) {
 
 // Export writes every item of the index into one new immutable index file at path,
 // atomically, which Load (or Open) maps: the live items of a live index, compacted into a
-// fresh build with the writer's settings; every shard's items; or a plain index as it is.
+// fresh build with the writer's settings (with a graph when WriterOptions.Graph asked for
+// one); every shard's items (with a graph when a shard has one); or a plain index as it is
+// (with its graph).
 func (idx *Index) Export(path string) error {
 	return idx.read("Export", func(h handle) error { return cExport(h, path) })
 }

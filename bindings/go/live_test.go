@@ -543,6 +543,105 @@ func TestLiveCompactionKeepsItemsAndAnswers(t *testing.T) {
 	}
 }
 
+// WriterOptions.Graph: Compact builds a graph into the new segment (the delta before it has
+// none), searches walk it and still find each item's own vector first, and Export writes it
+// into the file. Without the option, compaction builds no graph; a degree above 256 is
+// refused.
+func TestLiveCompactionBuildsAGraph(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "live")
+	w := mustOpenWriter(t, dir, &WriterOptions{Durability: DurabilityTimer, FlushMS: 20, NTrees: 3,
+		Graph: true, GraphDegree: 16})
+	idx := writerIndex(t, w)
+	want := liveState{}
+	var keys []uint64
+	for i := uint64(0); i < 600; i++ {
+		keys = append(keys, i*7+liveBase)
+	}
+	want.upsertBatch(t, w, keys, 0)
+	if idx.HasGraph() {
+		t.Fatal("a graph before Compact: the delta has none")
+	}
+	if err := w.Compact(2); err != nil {
+		t.Fatal(err)
+	}
+	if !idx.HasGraph() {
+		t.Fatal("no graph after Compact with WriterOptions.Graph")
+	}
+	if !openReader(t, dir).HasGraph() {
+		t.Fatal("a reader of the compacted directory sees no graph")
+	}
+	checkState(t, idx, want)
+
+	// A greedy walk (beam 1) may stop short: widen the beam, as a caller would.
+	opts, err := NewSearchOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opts.Close()
+	if err := opts.SetEf(64); err != nil {
+		t.Fatal(err)
+	}
+	ownVectorFirst := func(name string, index *Index) {
+		t.Helper()
+		for i := 0; i < len(keys); i += 13 {
+			ids, dists, err := index.Search(want[keys[i]], 10, opts)
+			if err != nil || len(ids) != 10 || ids[0] != keys[i] || dists[0] != 0 {
+				t.Fatalf("%s: item %d's own vector: %v %v %v", name, keys[i], ids, dists, err)
+			}
+		}
+	}
+	ownVectorFirst("after Compact", idx)
+
+	// Export: a fresh build with the writer's settings, graph included.
+	path := filepath.Join(t.TempDir(), "export.ann")
+	if err := idx.Export(path); err != nil {
+		t.Fatal(err)
+	}
+	file, err := Load(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if !file.HasGraph() || file.NStored() != uint64(len(keys)) || file.NTrees() != 3 {
+		t.Fatalf("the exported file: graph %v, %d items, %d trees", file.HasGraph(), file.NStored(), file.NTrees())
+	}
+	ownVectorFirst("the exported file", file)
+
+	// Without the option, compaction and export build no graph.
+	plainDir := filepath.Join(t.TempDir(), "plain")
+	plain := mustOpenWriter(t, plainDir, fastWrites)
+	liveState{}.upsertBatch(t, plain, keys, 0)
+	if err := plain.Compact(2); err != nil {
+		t.Fatal(err)
+	}
+	plainIdx := writerIndex(t, plain)
+	if plainIdx.HasGraph() || plainIdx.NStored() != uint64(len(keys)) {
+		t.Fatalf("compaction without Graph: graph %v, %d items", plainIdx.HasGraph(), plainIdx.NStored())
+	}
+	plainPath := filepath.Join(t.TempDir(), "plain.ann")
+	if err := plainIdx.Export(plainPath); err != nil {
+		t.Fatal(err)
+	}
+	if loaded := openReader(t, plainPath); loaded.HasGraph() {
+		t.Fatal("an export without Graph has a graph")
+	}
+
+	// The degree's bounds: above 256 is the library's refusal, below 0 the binding's.
+	for _, degree := range []int{257, 1000, -1} {
+		err := openWriterErr(t.TempDir(), liveDim, Euclidean, &WriterOptions{Graph: true, GraphDegree: degree})
+		if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "OpenWriter") {
+			t.Errorf("GraphDegree %d: %v, want ErrInvalidArgument", degree, err)
+		}
+	}
+	for _, opts := range []*WriterOptions{{Graph: true}, {Graph: true, GraphDegree: 256}, {GraphDegree: 8}} {
+		ok, err := OpenWriter(t.TempDir(), liveDim, Euclidean, opts)
+		if err != nil {
+			t.Fatalf("options %+v: %v", *opts, err)
+		}
+		ok.Close()
+	}
+}
+
 // One writer per directory: a second gets ErrInvalidState until the first is closed.
 func TestLiveSecondWriterIsRefused(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "live")

@@ -1,6 +1,6 @@
 """The cross-language interop program, in Python (protocol: bindings/README.md).
 
-    interop.py build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>
+    interop.py build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy> <out.graph.ann>
     interop.py query <native|annoy> <index file> <metric> <dim> <queries.f32> <n> <search_k>
 
 ``tests/interop/run_interop.py`` runs this beside the C, C++ and other bindings' programs
@@ -19,6 +19,7 @@ from ann import AnnoyIndex, file_info
 
 USAGE = (
     "usage: interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>\n"
+    "                    <out.graph.ann>\n"
     "       interop query <native|annoy> <index file> <metric> <dim> <queries.f32> <n> <search_k>"
 )
 
@@ -52,7 +53,10 @@ def integer(text: str, name: str) -> int:
         raise UsageError(f"{name} must be an integer, got {text!r}") from None
 
 
-def build(metric: str, dim: str, vectors: str, n_trees: str, seed: str, out_ann: str, out_annoy: str) -> None:
+def build(
+    metric: str, dim: str, vectors: str, n_trees: str, seed: str, out_ann: str, out_annoy: str, out_graph: str
+) -> None:
+    """The forest, saved as ann's file and Annoy's; then a graph of degree 16, saved as ann's file."""
     f = integer(dim, "dim")
     index = AnnoyIndex(f, metric)
     for i, row in enumerate(read_rows(vectors, f)):
@@ -61,6 +65,8 @@ def build(metric: str, dim: str, vectors: str, n_trees: str, seed: str, out_ann:
     index.build(integer(n_trees, "n_trees"))
     index.save(out_ann)  # as in Annoy, the index then maps out_ann: the same trees
     index.save_annoy(out_annoy)
+    index.build_graph(degree=16)
+    index.save(out_graph)
 
 
 def neighbours(label: str, result: tuple) -> str:
@@ -92,12 +98,12 @@ def query(kind: str, path: str, metric: str, dim: str, queries: str, n: str, sea
 
 def main(argv: List[str]) -> int:
     try:
-        if len(argv) == 8 and argv[0] == "build":
+        if len(argv) == 9 and argv[0] == "build":
             build(*argv[1:])
         elif len(argv) == 8 and argv[0] == "query":
             sys.stdout.write("".join(line + "\n" for line in query(*argv[1:])))
         else:
-            raise UsageError(f"expected build or query and 7 arguments, got {argv!r}")
+            raise UsageError(f"expected build and 8 arguments or query and 7, got {argv!r}")
     except UsageError as e:
         print(f"interop: {e}\n{USAGE}", file=sys.stderr)
         return 2

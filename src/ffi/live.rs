@@ -5,6 +5,7 @@ use super::args::{
     ann_index, boxed, free, handle_mut, handle_ref, index_ref, out_slot, path_arg, slice, Handle,
 };
 use super::status::{ann_metric, ann_status, metric_from_code, run, Failure};
+use crate::graph::{DEFAULT_DEGREE, MAX_DEGREE};
 use crate::index::Index;
 use crate::live::{Durability, Writer, WriterOptions};
 use std::ffi::c_char;
@@ -155,6 +156,35 @@ pub extern "C" fn ann_writer_options_set_n_trees(
             )));
         }
         options.n_trees = n_trees;
+        Ok(())
+    })
+}
+
+/// Whether compaction (and `ann_export` of the live index) builds a graph into each new
+/// segment, as `ann_build_graph` would, so queries on compacted items walk the graph:
+/// `enabled` false (the default) builds none; `degree` is the most neighbours per item (0:
+/// the default, 32; at most 256). Compaction takes longer by the graph's build time.
+///
+/// Errors: `ANN_STATUS_NULL_POINTER`; `ANN_STATUS_INVALID_ARGUMENT` for a degree above 256.
+#[no_mangle]
+pub extern "C" fn ann_writer_options_set_graph(
+    options: *mut ann_writer_options,
+    enabled: bool,
+    degree: u32,
+) -> ann_status {
+    run("ann_writer_options_set_graph", || {
+        let options = options_mut(options)?;
+        let degree = degree as usize;
+        if degree > MAX_DEGREE {
+            return Err(Failure::invalid(format!(
+                "degree {degree} is above the largest, {MAX_DEGREE}; 0 picks the default ({DEFAULT_DEGREE})"
+            )));
+        }
+        options.graph_degree = match (enabled, degree) {
+            (false, _) => None,
+            (true, 0) => Some(DEFAULT_DEGREE),
+            (true, d) => Some(d),
+        };
         Ok(())
     })
 }
@@ -333,8 +363,9 @@ pub extern "C" fn ann_refresh(index: *mut ann_index, out_changed: *mut bool) -> 
 }
 
 /// Writes every item of `index` into one new immutable index file at `path`, atomically: the
-/// live items of a live index (compacted: a fresh build with its settings), every shard's
-/// items, or a plain index as it is.
+/// live items of a live index (compacted: a fresh build with its settings, with a graph when
+/// `ann_writer_options_set_graph` asked for one), every shard's items (with a graph when a
+/// shard has one), or a plain index as it is (with its graph).
 #[no_mangle]
 pub extern "C" fn ann_export(index: *const ann_index, path: *const c_char) -> ann_status {
     run("ann_export", || {

@@ -61,9 +61,21 @@ impl Index {
         Ok(())
     }
 
-    /// True when the index has a graph.
+    /// True when queries walk a graph: the index has one, or (sharded or live) any of its
+    /// shards or segments has one.
     pub fn has_graph(&self) -> bool {
-        self.graph().is_some()
+        if let Some(live) = self.live() {
+            return live
+                .state
+                .read()
+                .segments
+                .iter()
+                .any(|s| s.index.has_graph());
+        }
+        match self.shards() {
+            Some(shards) => shards.iter().any(Index::has_graph),
+            None => self.graph().is_some(),
+        }
     }
 
     /// `verify`'s check of the graph: every link is to an item, every item is reachable.

@@ -11,6 +11,15 @@ use crate::node::Layout;
 use crate::search::Request;
 use std::path::Path;
 
+/// How compaction and export build a new index: trees (-1: Annoy's automatic count), a graph
+/// of that degree or none, and the seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Recipe {
+    pub n_trees: i32,
+    pub graph_degree: Option<usize>,
+    pub seed: u64,
+}
+
 impl Index {
     /// An index whose queries go to a live state.
     pub(crate) fn from_live(live: Live, dim: usize, metric: Metric) -> Index {
@@ -84,12 +93,18 @@ impl Index {
 
     /// Writes every item this index holds (live items, for a live index; every shard's, for
     /// a sharded one) into one new immutable index file at `path`, atomically. A built or
-    /// loaded plain index is saved as it is.
+    /// loaded plain index is saved as it is. The new file gets a graph when the live index's
+    /// writer builds segments with one, or when any shard has one.
     pub fn export(&self, path: impl AsRef<Path>, n_threads: i32) -> Result<()> {
-        let (items, n_trees, seed) = match (&self.live, self.shards()) {
+        let (items, recipe) = match (&self.live, self.shards()) {
             (Some(live), _) => {
                 let state = live.state.read();
-                (state.items(), state.n_trees, state.seed ^ state.generation)
+                let recipe = Recipe {
+                    n_trees: state.n_trees,
+                    graph_degree: state.graph_degree,
+                    seed: state.seed ^ state.generation,
+                };
+                (state.items(), recipe)
             }
             (None, Some(shards)) => {
                 let mut items = Vec::new();
@@ -99,21 +114,51 @@ impl Index {
                     }
                 }
                 items.sort_unstable_by_key(|(k, _)| *k);
-                let trees = shards.iter().map(|s| s.n_trees).max().unwrap_or(1) as i32;
-                (items, trees, self.seed)
+                let recipe = Recipe {
+                    n_trees: shards.iter().map(|s| s.n_trees).max().unwrap_or(1) as i32,
+                    graph_degree: shards
+                        .iter()
+                        .filter_map(|s| s.graph())
+                        .map(|g| g.degree)
+                        .max(),
+                    seed: self.seed,
+                };
+                (items, recipe)
             }
             (None, None) => return self.save(path),
         };
-        let mut index = Index::new(self.layout.dim, self.layout.metric)?;
-        index.set_seed(seed);
-        for (key, vector) in &items {
-            index.add_item(*key, vector)?;
-        }
         if items.is_empty() {
             return Err(Error::invalid_state("there are no items to export"));
         }
-        index.build(n_trees.max(1), n_threads)?;
-        index.save(path)
+        Index::rebuilt(
+            self.layout.dim,
+            self.layout.metric,
+            &items,
+            &recipe,
+            n_threads,
+        )?
+        .save(path)
+    }
+
+    /// A new index over `items` (keys and vectors), built as `recipe` says: what compaction
+    /// and export make.
+    pub(crate) fn rebuilt(
+        dim: usize,
+        metric: Metric,
+        items: &[(u64, Vec<f32>)],
+        recipe: &Recipe,
+        n_threads: i32,
+    ) -> Result<Index> {
+        let mut index = Index::new(dim, metric)?;
+        index.set_seed(recipe.seed);
+        for (key, vector) in items {
+            index.add_item(*key, vector)?;
+        }
+        index.build(recipe.n_trees, n_threads)?;
+        if let Some(degree) = recipe.graph_degree {
+            index.build_graph(degree, n_threads)?;
+        }
+        Ok(index)
     }
 
     /// Counts of a live index: live items, and one more than the largest live key.

@@ -25,6 +25,7 @@ mod files;
 mod graph;
 mod keyed;
 mod live;
+pub(crate) use live::Recipe;
 mod query;
 mod sections;
 mod shards;

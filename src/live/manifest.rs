@@ -10,6 +10,7 @@
 //! metric angular
 //! dim 384
 //! n_trees 50
+//! graph_degree 32
 //! seed 1234567890987654321
 //! generation 7
 //! segment seg-000007.ann
@@ -18,9 +19,11 @@
 //! ```
 //!
 //! The checksum is the xxh3 of every byte before its line. `segment` lines repeat (zero or
-//! more); file names are plain names inside the directory.
+//! more); file names are plain names inside the directory. `graph_degree` is there only when
+//! compaction builds a graph into the segments (a reader that predates it ignores the line).
 
 use crate::error::{Error, Result};
+use crate::graph::MAX_DEGREE;
 use crate::metric::Metric;
 use crate::storage::write_atomically;
 use std::path::Path;
@@ -35,6 +38,8 @@ pub(crate) struct Manifest {
     pub dim: usize,
     /// Trees of the segments compaction builds.
     pub n_trees: i32,
+    /// The degree of the graph compaction builds into segments, if it builds one.
+    pub graph_degree: Option<usize>,
     pub seed: u64,
     pub generation: u64,
     pub segments: Vec<String>,
@@ -44,9 +49,16 @@ pub(crate) struct Manifest {
 impl Manifest {
     pub fn encode(&self) -> String {
         let mut text = format!(
-            "{FORMAT}\nmetric {}\ndim {}\nn_trees {}\nseed {}\ngeneration {}\n",
-            self.metric, self.dim, self.n_trees, self.seed, self.generation
+            "{FORMAT}\nmetric {}\ndim {}\nn_trees {}\n",
+            self.metric, self.dim, self.n_trees
         );
+        if let Some(degree) = self.graph_degree {
+            text.push_str(&format!("graph_degree {degree}\n"));
+        }
+        text.push_str(&format!(
+            "seed {}\ngeneration {}\n",
+            self.seed, self.generation
+        ));
         for s in &self.segments {
             text.push_str(&format!("segment {s}\n"));
         }
@@ -79,6 +91,7 @@ impl Manifest {
         }
         let (mut metric, mut dim, mut n_trees, mut seed, mut generation, mut log) =
             (None, None, None, None, None, None);
+        let mut graph_degree = None;
         let mut segments = Vec::new();
         for line in lines {
             let (name, value) = line
@@ -105,6 +118,10 @@ impl Manifest {
                             .map_err(|_| bad(format!("n_trees {value:?}")))?,
                     )
                 }
+                "graph_degree" => match number()? {
+                    d if (1..=MAX_DEGREE as u64).contains(&d) => graph_degree = Some(d as usize),
+                    _ => return Err(bad(format!("graph_degree {value:?}"))),
+                },
                 "seed" => seed = Some(number()?),
                 "generation" => generation = Some(number()?),
                 "segment" => segments
@@ -120,6 +137,7 @@ impl Manifest {
             metric: metric.ok_or_else(|| missing("metric"))?,
             dim: dim.ok_or_else(|| missing("dim"))?,
             n_trees: n_trees.ok_or_else(|| missing("n_trees"))?,
+            graph_degree,
             seed: seed.ok_or_else(|| missing("seed"))?,
             generation: generation.ok_or_else(|| missing("generation"))?,
             segments,
@@ -164,6 +182,7 @@ mod tests {
             metric: Metric::Euclidean,
             dim: 7,
             n_trees: 12,
+            graph_degree: None,
             seed: 99,
             generation: 3,
             segments: vec![segment_name(3)],
@@ -178,6 +197,16 @@ mod tests {
                 "cut at {cut}"
             );
         }
+        let with_graph = Manifest {
+            graph_degree: Some(24),
+            ..m.clone()
+        };
+        let text_with_graph = with_graph.encode();
+        assert!(text_with_graph.contains("\ngraph_degree 24\n"));
+        assert_eq!(
+            Manifest::decode(text_with_graph.as_bytes(), path).unwrap(),
+            with_graph
+        );
         let tampered = text.replace("dim 7", "dim 8");
         assert!(Manifest::decode(tampered.as_bytes(), path).is_err());
         let escape = Manifest {

@@ -32,7 +32,7 @@ mod writer;
 pub use writer::{Durability, Writer, WriterOptions};
 
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{Index, Recipe};
 use crate::node::Layout;
 use manifest::Manifest;
 use state::LiveState;
@@ -220,8 +220,11 @@ pub(crate) fn load_generation(
         segments,
         manifest.generation,
         header.first_lsn,
-        manifest.n_trees,
-        manifest.seed,
+        Recipe {
+            n_trees: manifest.n_trees,
+            graph_degree: manifest.graph_degree,
+            seed: manifest.seed,
+        },
     )?;
     for (lsn, op) in &replay.records {
         state.apply(op)?;

@@ -8,7 +8,7 @@ use super::delta_codes::DERIVE_AT;
 use super::log::Op;
 use crate::distance::{Neighbor, Query};
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{Index, Recipe};
 use crate::keys::SlotSet;
 use crate::metric::Metric;
 use crate::node::Layout;
@@ -48,8 +48,9 @@ pub(crate) struct LiveState {
     pub generation: u64,
     /// The LSN the next record will have: one more than the last applied.
     pub next_lsn: u64,
-    /// Trees and seed of the segments compaction builds (from the manifest).
+    /// Trees, graph and seed of the segments compaction builds (from the manifest).
     pub n_trees: i32,
+    pub graph_degree: Option<usize>,
     pub seed: u64,
 }
 
@@ -59,8 +60,7 @@ impl LiveState {
         segments: Vec<Index>,
         generation: u64,
         next_lsn: u64,
-        n_trees: i32,
-        seed: u64,
+        recipe: Recipe,
     ) -> Result<LiveState> {
         // The delta encodes as the largest segment did, if it was built from enough items.
         let quantiser = segments
@@ -77,11 +77,12 @@ impl LiveState {
                     dead: SlotSet::default(),
                 })
                 .collect(),
-            delta: Delta::new(layout, seed ^ generation.rotate_left(17), quantiser)?,
+            delta: Delta::new(layout, recipe.seed ^ generation.rotate_left(17), quantiser)?,
             generation,
             next_lsn,
-            n_trees,
-            seed,
+            n_trees: recipe.n_trees,
+            graph_degree: recipe.graph_degree,
+            seed: recipe.seed,
         })
     }
 

@@ -5,7 +5,8 @@ use super::log::{self, LogHeader, Op};
 use super::manifest::{self, Manifest};
 use super::{load_generation, Live};
 use crate::error::{Error, Result};
-use crate::index::{Index, DEFAULT_SEED};
+use crate::graph::{DEFAULT_DEGREE, MAX_DEGREE};
+use crate::index::{Index, Recipe, DEFAULT_SEED};
 use crate::keys;
 use crate::metric::Metric;
 use std::fs::{File, OpenOptions};
@@ -37,6 +38,10 @@ pub struct WriterOptions {
     pub flush_ms: u32,
     /// Trees of the segments compaction builds.
     pub n_trees: i32,
+    /// The degree of a graph compaction (and export) builds into each segment, so its
+    /// queries walk the graph; `Some(0)` is the default degree (32); `None` (the default)
+    /// builds none. See `Index::build_graph`.
+    pub graph_degree: Option<usize>,
     pub seed: u64,
 }
 
@@ -48,6 +53,7 @@ impl WriterOptions {
             durability: Durability::Sync,
             flush_ms: 100,
             n_trees: 50,
+            graph_degree: None,
             seed: DEFAULT_SEED,
         }
     }
@@ -95,6 +101,18 @@ impl Writer {
     pub fn open(dir: impl AsRef<Path>, options: &WriterOptions) -> Result<Arc<Writer>> {
         let dir = dir.as_ref().to_path_buf();
         crate::index::Index::new(options.dim, options.metric)?; // checks dim
+        let options = &WriterOptions {
+            graph_degree: match options.graph_degree {
+                Some(0) => Some(DEFAULT_DEGREE),
+                Some(d) if d > MAX_DEGREE => {
+                    return Err(Error::invalid_argument(format!(
+                        "graph degree {d} is above the largest, {MAX_DEGREE}; 0 picks the default ({DEFAULT_DEGREE})"
+                    )))
+                }
+                degree => degree,
+            },
+            ..options.clone()
+        };
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         let lock_file = take_lock(&dir)?;
@@ -113,7 +131,10 @@ impl Writer {
             )));
         }
         remove_unnamed_files(&dir, &manifest);
-        let (state, end) = load_generation(&dir, &manifest, false)?;
+        let (mut state, end) = load_generation(&dir, &manifest, false)?;
+        // What this writer's compactions and exports build is its options' choice.
+        state.n_trees = options.n_trees;
+        state.graph_degree = options.graph_degree;
         let log_path = dir.join(&manifest.log);
         let mut file = OpenOptions::new()
             .read(true)
@@ -351,13 +372,13 @@ impl Writer {
             if items.is_empty() {
                 return Ok(false);
             }
-            let mut index = Index::new(self.options.dim, self.options.metric)?;
-            index.set_seed(seed ^ next);
-            for (key, vector) in &items {
-                index.add_item(*key, vector)?;
-            }
-            index.build(self.options.n_trees, n_threads)?;
-            index.save(&segment_path)?;
+            let recipe = Recipe {
+                n_trees: self.options.n_trees,
+                graph_degree: self.options.graph_degree,
+                seed: seed ^ next,
+            };
+            let (dim, metric) = (self.options.dim, self.options.metric);
+            Index::rebuilt(dim, metric, &items, &recipe, n_threads)?.save(&segment_path)?;
             Ok(true)
         })();
         let has_segment = match built {
@@ -425,6 +446,7 @@ impl Writer {
             metric: self.options.metric,
             dim: self.options.dim,
             n_trees: self.options.n_trees,
+            graph_degree: self.options.graph_degree,
             seed: old_manifest.seed,
             generation: next,
             segments: segment.into_iter().collect(),
@@ -588,6 +610,7 @@ fn create_generation_zero(dir: &Path, options: &WriterOptions) -> Result<Manifes
         metric: options.metric,
         dim: options.dim,
         n_trees: options.n_trees,
+        graph_degree: options.graph_degree,
         seed: options.seed,
         generation: 0,
         segments: Vec::new(),

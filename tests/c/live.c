@@ -53,6 +53,9 @@ int main(int argc, char **argv) {
     OK(ann_writer_options_set_n_trees(options, 4));
     EXPECT(ann_writer_options_set_durability(options, 7), ANN_STATUS_INVALID_ARGUMENT);
     EXPECT(ann_writer_options_set_flush_ms(options, 0), ANN_STATUS_INVALID_ARGUMENT);
+    EXPECT(ann_writer_options_set_graph(options, true, 257), ANN_STATUS_INVALID_ARGUMENT);
+    EXPECT(ann_writer_options_set_graph(NULL, true, 8), ANN_STATUS_NULL_POINTER);
+    OK(ann_writer_options_set_graph(options, true, 8)); /* compaction builds a graph */
     ann_writer *writer = NULL;
     OK(ann_writer_open(dir, options, &writer));
     ann_writer *second = NULL;
@@ -101,7 +104,12 @@ int main(int argc, char **argv) {
     CHECK(existed);
     CHECK(write(go[1], "g", 1) == 1 && read(done[0], &ack, 1) == 1);
     /* Step 3: a compaction, then one more write: the reader moves to the new generation. */
+    bool graph = true;
+    OK(ann_has_graph(mine, &graph));
+    CHECK(!graph); /* the delta has no graph */
     OK(ann_compact(writer, 2));
+    OK(ann_has_graph(mine, &graph));
+    CHECK(graph);
     vector_for(5000, v);
     OK(ann_upsert(writer, 5000, v));
     CHECK(write(go[1], "g", 1) == 1 && read(done[0], &ack, 1) == 1);
@@ -117,6 +125,9 @@ int main(int argc, char **argv) {
     uint64_t stored = 0;
     OK(ann_get_n_stored(file, &stored));
     CHECK(stored == 151);
+    graph = false;
+    OK(ann_has_graph(file, &graph));
+    CHECK(graph); /* export rebuilds the graph too */
     bool changed = true;
     OK(ann_refresh(file, &changed)); /* a plain file never changes */
     CHECK(!changed);

@@ -61,6 +61,8 @@ static int build(char **argv) {
     if (ann_build(index, atoi(argv[5]), -1) != ANN_STATUS_OK) return fail("ann_build");
     if (ann_save(index, argv[7]) != ANN_STATUS_OK) return fail("ann_save");
     if (ann_save_annoy(index, argv[8]) != ANN_STATUS_OK) return fail("ann_save_annoy");
+    if (ann_build_graph(index, 16, -1) != ANN_STATUS_OK) return fail("ann_build_graph");
+    if (ann_save(index, argv[9]) != ANN_STATUS_OK) return fail("ann_save");
     ann_free(index);
     free(vectors);
     return 0;
@@ -122,10 +124,11 @@ static int query(char **argv) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 9 && strcmp(argv[1], "build") == 0) return build(argv);
+    if (argc == 10 && strcmp(argv[1], "build") == 0) return build(argv);
     if (argc == 9 && strcmp(argv[1], "query") == 0) return query(argv);
     fprintf(stderr,
             "usage: interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>\n"
+            "                    <out.graph.ann>\n"
             "       interop query <native|annoy> <index> <metric> <dim> <queries.f32> <n> <search_k>\n");
     return 2;
 }

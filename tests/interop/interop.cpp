@@ -44,6 +44,8 @@ void build(char** argv) {
   index.build(std::stoi(argv[5]));
   index.save(argv[7]);
   index.save_annoy(argv[8]);
+  index.build_graph(16);
+  index.save(argv[9]);
 }
 
 void query(char** argv) {
@@ -73,7 +75,7 @@ void query(char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    if (argc == 9 && std::strcmp(argv[1], "build") == 0) return build(argv), 0;
+    if (argc == 10 && std::strcmp(argv[1], "build") == 0) return build(argv), 0;
     if (argc == 9 && std::strcmp(argv[1], "query") == 0) return query(argv), 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "usage: interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>\n"
+               "                    <out.graph.ann>\n"
                "       interop query <native|annoy> <index> <metric> <dim> <queries.f32> <n> <search_k>\n");
   return 2;
 }

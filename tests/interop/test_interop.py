@@ -1,7 +1,8 @@
 """One index file, every language: the proof of the project's promise.
 
-An index built from C is queried from C, C++, Go, Java, Ruby and Python, as ann's own file and
-as the header-less Annoy file; every language must print byte-identical answers (ids, and
+An index built from C is queried from C, C++, Go, Java, Ruby and Python, as ann's own file, as
+the header-less Annoy file and as ann's file with a graph section; every language must print
+byte-identical answers (ids, and
 distances as float32 bit patterns). Then each language builds the same index: the files must be
 byte-identical to C's, and every language reads every other's file with identical answers.
 
@@ -90,14 +91,16 @@ def data(tmp_path_factory) -> Dict[str, Dict[str, Path]]:
 
 
 def build(programs, data, tmp_path: Path, lang: str, metric: str) -> Dict[str, Path]:
-    out = {"native": tmp_path / f"{lang}-{metric}.ann", "annoy": tmp_path / f"{lang}-{metric}.annoy"}
+    """The three files a `build` writes: ann's (forest), Annoy's, and ann's with a graph."""
+    out = {kind: tmp_path / f"{lang}-{metric}.{kind}" for kind in ("native", "annoy", "graph")}
     run(programs[lang], "build", metric, DIM.get(metric, 24), data[metric]["vectors"], N_TREES, SEED,
-        out["native"], out["annoy"])
+        out["native"], out["annoy"], out["graph"])
     return out
 
 
 def query(programs, data, lang: str, kind: str, path: Path, metric: str) -> str:
-    return run(programs[lang], "query", kind, path, metric, DIM.get(metric, 24), data[metric]["queries"], N, -1)
+    loader = "annoy" if kind == "annoy" else "native"  # a graph is a section of ann's own file
+    return run(programs[lang], "query", loader, path, metric, DIM.get(metric, 24), data[metric]["queries"], N, -1)
 
 
 def answers(programs, data, readers, files, metric) -> Dict[tuple, str]:
@@ -121,6 +124,18 @@ def test_an_index_built_from_c_answers_identically_in_every_language(programs, d
             assert outputs[(lang, kind)] == expected, f"{lang} reads the {kind} file differently from C"
     # The header-less file has Annoy's item count and the same neighbours.
     assert outputs[("c", "native")].splitlines()[1:] == outputs[("c", "annoy")].splitlines()[1:]
+    # The graph file answers Annoy's calls (same search_k) at least as well as the forest alone.
+    forest, graph = (total_distance(outputs[("c", kind)]) for kind in ("native", "graph"))
+    assert (graph >= forest) if metric == "dot" else (graph <= forest), (
+        f"the graph's answers are worse than the forest's: total distance {graph} against {forest}"
+    )
+
+
+def total_distance(output: str) -> float:
+    """The sum of the distances of every neighbour on the `q` and `i` lines of an output."""
+    lines = [line for line in output.splitlines() if line[0] in "qi"]
+    hits = [hit.split(":")[1] for line in lines for hit in line.split()[1:]]
+    return sum(struct.unpack("<f", bytes.fromhex(h)[::-1])[0] for h in hits)
 
 
 @pytest.mark.parametrize("builder", [lang for lang in LANGUAGES if lang != "c"])

@@ -162,6 +162,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object]]] = {
     "ann_writer_options_set_durability": (_status, [_writer_options, c_uint32]),
     "ann_writer_options_set_flush_ms": (_status, [_writer_options, c_uint32]),
     "ann_writer_options_set_n_trees": (_status, [_writer_options, c_int32]),
+    "ann_writer_options_set_graph": (_status, [_writer_options, c_bool, c_uint32]),
     "ann_writer_open": (_status, [c_char_p, _writer_options, POINTER(_writer)]),
     "ann_writer_free": (None, [_writer]),
     "ann_upsert": (_status, [_writer, c_uint64, _floats]),

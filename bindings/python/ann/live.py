@@ -18,7 +18,7 @@ import operator
 import os
 import weakref
 from ctypes import byref, c_bool, c_size_t
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
 from . import _args, _native
 from ._args import PathLike, Vector
@@ -49,6 +49,19 @@ def _key(value: Any) -> int:
     raise ValueError(f"key {key} is negative: keys are 0 to 2**64 - 2")
 
 
+def _graph(value: Any) -> Tuple[bool, int]:
+    """The ``graph`` option as ``ann_writer_options_set_graph`` takes it: (enabled, degree)."""
+    if isinstance(value, bool):
+        return value, 0
+    try:
+        degree = operator.index(value)
+    except TypeError:
+        raise TypeError(f"graph must be a bool or an int degree, not {type(value).__name__}") from None
+    if not 1 <= degree <= _U32_MAX:  # the library checks the upper bound; ctypes would wrap
+        raise ValueError(f"graph must be True, False or a degree between 1 and 256, got {degree}")
+    return True, degree
+
+
 class Writer:
     """The one writer of the live index directory ``path``, created (with its parents) when
     missing. An existing directory must hold vectors of ``f`` values and this ``metric``
@@ -61,7 +74,10 @@ class Writer:
     the log, which is synced every ``flush_ms`` milliseconds (1 to 60000) and by ``sync()``;
     a process crash loses nothing, a power loss the writes of the last ``flush_ms``.
     ``n_trees`` is the tree count of the segments ``compact`` builds (-1: Annoy's automatic
-    count).
+    count). ``graph=True``, or a degree from 1 to 256, has ``compact`` (and ``export`` of the
+    writer's index) build a graph into each new segment, as ``AnnoyIndex.build_graph``
+    would, so queries on compacted items walk it; True picks the default degree (32), False
+    (the default) builds none.
 
     Use it as a context manager, or ``close()`` it: that syncs the log and releases the
     directory. The garbage collector closes a writer that was forgotten.
@@ -76,6 +92,7 @@ class Writer:
         durability: str = "sync",
         flush_ms: int = 100,
         n_trees: int = 50,
+        graph: Union[bool, int] = False,
     ) -> None:
         self._handle: Optional[int] = None  # set last, so __del__ copes with a failed __init__
         encoded = _args.path(path)
@@ -91,9 +108,11 @@ class Writer:
         if not 0 <= flush_ms <= _U32_MAX:  # the library checks the range; ctypes would wrap
             raise ValueError(f"flush_ms must be between 1 and 60000, got {flush_ms}")
         n_trees = _args.c_int(n_trees)
+        enabled, degree = _graph(graph)
         self._f, self._metric = f, _native.metric_name(metric_code)
         self._path = os.path.abspath(os.fsdecode(encoded))
         self._durability, self._flush_ms, self._n_trees = durability, flush_ms, n_trees
+        self._graph: Union[bool, int] = degree if degree else enabled
         self._lock = SharedLock()
         self._forked = False
         options = _native.call_new(lib.ann_writer_options_new, f, metric_code)
@@ -101,6 +120,7 @@ class Writer:
             call(lib.ann_writer_options_set_durability, options, _DURABILITY[durability])
             call(lib.ann_writer_options_set_flush_ms, options, flush_ms)
             call(lib.ann_writer_options_set_n_trees, options, n_trees)
+            call(lib.ann_writer_options_set_graph, options, enabled, degree)
             self._handle = _native.call_new(lib.ann_writer_open, encoded, options, errors=_ERRORS)
         finally:
             lib.ann_writer_options_free(options)
@@ -137,6 +157,12 @@ class Writer:
     def n_trees(self) -> int:
         """Trees of the segments ``compact`` builds (-1: Annoy's automatic count)."""
         return self._n_trees
+
+    @property
+    def graph(self) -> Union[bool, int]:
+        """The graph of the segments ``compact`` builds: False (none), True (the default
+        degree, 32) or the degree, the most neighbours per item."""
+        return self._graph
 
     @property
     def closed(self) -> bool:
@@ -238,9 +264,10 @@ class Writer:
             call(lib.ann_sync, self._live(), errors=_ERRORS)
 
     def compact(self, n_jobs: int = -1) -> None:
-        """Folds every live item into one new segment of ``n_trees`` trees, built on
-        ``n_jobs`` threads (-1: all cores), then switches the directory to it and removes the
-        old files (readers that map them keep them until they refresh).
+        """Folds every live item into one new segment of ``n_trees`` trees (and a graph, when
+        ``graph`` asks for one), built on ``n_jobs`` threads (-1: all cores), then switches
+        the directory to it and removes the old files (readers that map them keep them until
+        they refresh).
 
         It runs on the calling thread, without the GIL: call it from a thread of your choosing
         while other threads go on writing and querying. On failure (a full disk, say) the

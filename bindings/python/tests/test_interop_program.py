@@ -54,16 +54,35 @@ def built(request, tmp_path_factory):
     data, queries = rows(metric, N_ITEMS, 1), rows(metric, N_QUERIES, 2)
     data.tofile(tmp / "vectors.f32")
     queries.tofile(tmp / "queries.f32")
-    run("build", metric, data.shape[1], tmp / "vectors.f32", 10, 42, tmp / "out.ann", tmp / "out.annoy")
+    run(
+        "build",
+        metric,
+        data.shape[1],
+        tmp / "vectors.f32",
+        10,
+        42,
+        tmp / "out.ann",
+        tmp / "out.annoy",
+        tmp / "out.graph.ann",
+    )
     return metric, tmp, data, queries, {}
 
 
+#: The file of each kind ``interop build`` writes, and the loader ``interop query`` reads it with.
+FILES = {
+    "native": ("out.ann", "native"),
+    "annoy": ("out.annoy", "annoy"),
+    "graph": ("out.graph.ann", "native"),
+}
+
+
 def query(built, kind: str, search_k: int = -1) -> list:
-    """The output lines of one ``interop query``, run once per module and metric."""
+    """The output lines of one ``interop query`` of the ``kind`` file (see ``FILES``), run once
+    per module and metric."""
     metric, tmp, data, _, outputs = built
     if (kind, search_k) not in outputs:
-        path = tmp / ("out.ann" if kind == "native" else "out.annoy")
-        result = run("query", kind, path, metric, data.shape[1], tmp / "queries.f32", N, search_k)
+        name, loader = FILES[kind]
+        result = run("query", loader, tmp / name, metric, data.shape[1], tmp / "queries.f32", N, search_k)
         outputs[kind, search_k] = result.stdout.splitlines()
     return outputs[kind, search_k]
 
@@ -87,9 +106,10 @@ def test_item_vectors_are_the_input_bit_for_bit(built):
         assert line == f"v{i}:" + "".join(f" {word:08x}" for word in data[i].view("<u4"))
 
 
-def test_exhaustive_queries_match_brute_force(built):
+@pytest.mark.parametrize("kind", ["native", "graph"])
+def test_exhaustive_queries_match_brute_force(built, kind):
     metric, _, data, queries, _ = built
-    lines = query(built, "native", search_k=10**6)
+    lines = query(built, kind, search_k=10**6)  # with a graph: a beam of 10**6 / 16 nodes, every item
     for q, query_row in enumerate(queries):
         ids, distances = parse_neighbours(lines[1 + q], f"q{q}")
         exact = true_distances(metric, data, query_row)
@@ -104,6 +124,16 @@ def test_the_annoy_file_gives_the_native_files_answers(built):
     assert query(built, "annoy") == query(built, "native")
 
 
+def test_the_graph_file_is_the_native_file_with_a_graph(built):
+    _, tmp, _, _, _ = built
+    assert ann.open(tmp / "out.graph.ann").has_graph() is True
+    assert ann.open(tmp / "out.ann").has_graph() is False
+    lines, native = query(built, "graph"), query(built, "native")
+    assert lines[0] == native[0] and lines[-5:] == native[-5:]  # same items and trees
+    info = ann.file_info(tmp / "out.graph.ann")
+    assert (info.kind, info.n_trees, info.n_items) == ("native", 10, N_ITEMS)
+
+
 def test_builds_are_reproducible(built, tmp_path):
     metric, tmp, data, _, _ = built
     run(
@@ -115,9 +145,11 @@ def test_builds_are_reproducible(built, tmp_path):
         42,
         tmp_path / "again.ann",
         tmp_path / "again.annoy",
+        tmp_path / "again.graph.ann",
     )
     assert (tmp_path / "again.ann").read_bytes() == (tmp / "out.ann").read_bytes()
     assert (tmp_path / "again.annoy").read_bytes() == (tmp / "out.annoy").read_bytes()
+    assert (tmp_path / "again.graph.ann").read_bytes() == (tmp / "out.graph.ann").read_bytes()
 
 
 def test_the_real_annoy_reads_the_annoy_file_alike(built):
@@ -135,7 +167,17 @@ def test_the_real_annoy_reads_the_annoy_file_alike(built):
 def test_failures_exit_non_zero_with_the_librarys_message(tmp_path):
     data = rows("angular", 20, 3)
     data.tofile(tmp_path / "v.f32")
-    run("build", "angular", DIM, tmp_path / "v.f32", 2, 1, tmp_path / "a.ann", tmp_path / "a.annoy")
+    run(
+        "build",
+        "angular",
+        DIM,
+        tmp_path / "v.f32",
+        2,
+        1,
+        tmp_path / "a.ann",
+        tmp_path / "a.annoy",
+        tmp_path / "g.ann",
+    )
     wrong_metric = run(
         "query", "native", tmp_path / "a.ann", "euclidean", DIM, tmp_path / "v.f32", 3, -1, check=False
     )
@@ -150,8 +192,30 @@ def test_failures_exit_non_zero_with_the_librarys_message(tmp_path):
     )
     assert native_as_annoy.returncode == 1 and "not a native ann file" in native_as_annoy.stderr
     bad_metric = run(
-        "build", "bogus", DIM, tmp_path / "v.f32", 2, 1, tmp_path / "b.ann", tmp_path / "b.annoy", check=False
+        "build",
+        "bogus",
+        DIM,
+        tmp_path / "v.f32",
+        2,
+        1,
+        tmp_path / "b.ann",
+        tmp_path / "b.annoy",
+        tmp_path / "b.graph.ann",
+        check=False,
     )
     assert bad_metric.returncode == 1 and "ann_metric_from_name" in bad_metric.stderr
     usage = run("query", "native", check=False)
     assert usage.returncode == 2 and "usage: interop" in usage.stderr
+    old_build = run(
+        "build",
+        "angular",
+        DIM,
+        tmp_path / "v.f32",
+        2,
+        1,
+        tmp_path / "c.ann",
+        tmp_path / "c.annoy",
+        check=False,
+    )
+    assert old_build.returncode == 2 and "<out.graph.ann>" in old_build.stderr  # the graph file is required
+    assert not (tmp_path / "c.ann").exists()

@@ -252,6 +252,37 @@ def test_compaction_keeps_every_item_and_the_answers(writer, data):
     assert keys_of(index) == sorted(set(live.tolist()) - {1} | {1000})
 
 
+def test_a_writer_with_graph_compacts_and_exports_with_a_graph(tmp_path):
+    data = dataset("euclidean", 600, DIM, seed=13)
+    with ann.Writer(tmp_path / "live", DIM, "euclidean", n_trees=2, graph=True) as writer:
+        assert (writer.graph, writer.n_trees) == (True, 2)
+        writer.upsert_many(range(600), data)
+        index = writer.index()
+        assert index.has_graph() is False  # the log's items, not yet compacted
+        writer.compact(n_jobs=2)
+        assert index.has_graph() is True
+        for key in (0, 123, 599):
+            assert index.search(data[key], 1) == [key]
+            assert index.get_nns_by_vector(data[key], 1) == [key]
+        index.export(tmp_path / "graph.ann")
+    exported = ann.open(tmp_path / "graph.ann")
+    assert exported.has_graph() is True
+    assert (exported.get_n_stored(), exported.get_n_trees()) == (600, 2)
+    assert exported.search(data[42], 1) == [42]
+    with ann.Writer(tmp_path / "degree", DIM, "euclidean", n_trees=2, graph=np.int64(8)) as writer:
+        assert writer.graph == 8 and type(writer.graph) is int
+        writer.upsert_many(range(50), data[:50])
+        writer.compact(n_jobs=1)
+        assert writer.index().has_graph() is True
+
+
+def test_a_writer_without_graph_compacts_to_no_graph(writer, data):
+    assert writer.graph is False
+    writer.upsert_many(range(300), data)
+    writer.compact(n_jobs=1)
+    assert writer.index().has_graph() is False
+
+
 def test_writes_and_queries_go_on_during_a_compaction(writer, data):
     index = writer.index()
     writer.upsert_many(range(200), data[:200])
@@ -390,6 +421,13 @@ def test_bad_writer_options_are_errors(tmp_path):
         ({"n_trees": 0}, ValueError, "n_trees must be -1 or at least 1"),
         ({"n_trees": -2}, ValueError, "n_trees must be -1 or at least 1"),
         ({"n_trees": 2**40}, OverflowError, "signed integer is greater than maximum"),
+        ({"graph": 257}, ValueError, "degree 257 is above the largest, 256"),
+        ({"graph": 0}, ValueError, "graph must be True, False or a degree between 1 and 256, got 0"),
+        ({"graph": -1}, ValueError, "a degree between 1 and 256, got -1"),
+        ({"graph": 2**32}, ValueError, "a degree between 1 and 256, got 4294967296"),
+        ({"graph": 16.0}, TypeError, "graph must be a bool or an int degree, not float"),
+        ({"graph": None}, TypeError, "graph must be a bool or an int degree, not NoneType"),
+        ({"graph": "yes"}, TypeError, "graph must be a bool or an int degree, not str"),
     ):
         with pytest.raises(error, match=message):
             ann.Writer(path, DIM, "euclidean", **kwargs)

@@ -177,6 +177,54 @@ class LiveTest < Minitest::Test
     end
   end
 
+  def test_graph_makes_compaction_and_export_build_a_graph
+    data = Support.dataset(:euclidean, 600, DIM, seed: 13)
+    exported = File.join(@dir, 'graph.ann')
+    open_writer(n_trees: 2, graph: true) do |writer|
+      assert_equal [true, 2], [writer.graph, writer.n_trees]
+      writer.upsert_batch((0...600).to_a, data)
+      writer.index do |index|
+        refute index.graph? # the log's items, not yet compacted
+        writer.compact(n_threads: 2)
+        assert index.graph?
+        [0, 123, 599].each { |key| assert_equal key, index.search(data[key], 1).first }
+        index.export(exported)
+      end
+    end
+    Ann::Index.open(exported) do |file|
+      assert file.graph?
+      assert_equal [600, 2], [file.n_stored, file.n_trees]
+      assert_equal [42], file.search(data[42], 1)
+    end
+    FileUtils.remove_entry(@live)
+    open_writer(graph: 8) do |writer|
+      assert_equal 8, writer.graph
+      writer.upsert_batch((0...50).to_a, data.first(50))
+      writer.compact(n_threads: 1)
+      writer.index { |index| assert index.graph? }
+    end
+  end
+
+  def test_without_graph_compaction_builds_none
+    open_writer do |writer|
+      refute writer.graph
+      writer.upsert_batch((0...300).to_a, @data)
+      writer.compact(n_threads: 1)
+      writer.index { |index| refute index.graph? }
+    end
+  end
+
+  def test_a_bad_graph_setting_is_an_argument_error
+    error = assert_raises(Ann::ArgumentError) { open_writer(graph: 257) }
+    assert_equal :invalid_argument, error.status # libann's check: at most 256
+    { 0 => /degree from 1 to 256, got 0/, -1 => /got -1/, 2**32 => /got 4294967296/,
+      16.0 => /Integer degree, not Float/, nil => /not NilClass/, 'yes' => /not String/ }.each do |value, message|
+      error = assert_raises(Ann::ArgumentError) { open_writer(graph: value) }
+      assert_match message, error.message
+    end
+    refute File.exist?(@live)
+  end
+
   def test_one_writer_per_directory
     writer = open_writer
     error = assert_raises(Ann::StateError) { open_writer }

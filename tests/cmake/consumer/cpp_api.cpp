@@ -980,7 +980,11 @@ void live_timer_mode_and_threads() {
   minus_two_trees.n_trees = -2;
   ann::WriterOptions unknown_durability;
   unknown_durability.durability = static_cast<ann::Durability>(7);
-  for (const ann::WriterOptions& o : {zero_flush, long_flush, zero_trees, minus_two_trees, unknown_durability})
+  ann::WriterOptions wide_graph;
+  wide_graph.graph = true;
+  wide_graph.graph_degree = 257;
+  for (const ann::WriterOptions& o :
+       {zero_flush, long_flush, zero_trees, minus_two_trees, unknown_durability, wide_graph})
     EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(bad, kDim, ann::Metric::Euclidean, o));
   EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(bad, 0, ann::Metric::Euclidean));
   EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, ann::Writer::open(bad, kDim, static_cast<ann::Metric>(9)));
@@ -991,6 +995,33 @@ void live_timer_mode_and_threads() {
   automatic_trees.durability = ann::Durability::Timer;
   ann::Writer::open(bad, kDim, ann::Metric::Euclidean, automatic_trees).close();
   CHECK(std::filesystem::is_directory(bad));
+}
+
+void live_compaction_builds_a_graph() {
+  const std::string dir = fresh_dir("cpp-live-graph");
+  ann::WriterOptions options;
+  options.n_trees = 4;
+  options.graph = true;
+  options.graph_degree = 12;
+  ann::Writer writer = ann::Writer::open(dir, kDim, ann::Metric::Euclidean, options);
+  auto vectors = random_vectors(600, kDim, 81);
+  for (uint64_t i = 0; i < 600; i++) writer.upsert(i * 7, vectors[i]);
+  ann::Index view = writer.index();
+  CHECK(!view.has_graph());  // the delta has none
+  writer.compact(2);
+  CHECK(view.has_graph());
+  CHECK(ann::Index::open(dir).has_graph());
+  for (uint64_t i = 0; i < 600; i += 50) CHECK(view.search(vectors[i], 1).at(0).id == i * 7);
+  const std::string exported = dir + "-export.ann";
+  view.export_to(exported);
+  ann::Index file = ann::Index::load(exported);
+  CHECK(file.has_graph());
+  file.verify();
+  writer.close();
+  // Reopened without the option, the next compaction builds a forest only.
+  ann::Writer plain = ann::Writer::open(dir, kDim, ann::Metric::Euclidean);
+  plain.compact(1);
+  CHECK(!plain.index().has_graph());
 }
 
 void live_compaction_keeps_answers() {
@@ -1349,6 +1380,7 @@ int main() {
     live_writes_are_durable();
     live_timer_mode_and_threads();
     live_compaction_keeps_answers();
+    live_compaction_builds_a_graph();
     live_one_writer_per_directory();
     live_bad_input();
     index_open_reads_files_too();

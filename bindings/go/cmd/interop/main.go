@@ -2,7 +2,7 @@
 // bindings/README.md): it builds an index from raw float32 rows, or queries an index file and
 // prints the answers in a form every language's program prints byte for byte.
 //
-//	interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>
+//	interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy> <out.graph.ann>
 //	interop query <native|annoy> <index file> <metric> <dim> <queries.f32> <n> <search_k>
 package main
 
@@ -19,7 +19,7 @@ import (
 )
 
 const usage = `usage:
-  interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>
+  interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy> <out.graph.ann>
   interop query <native|annoy> <index file> <metric> <dim> <queries.f32> <n> <search_k>`
 
 func main() {
@@ -29,10 +29,13 @@ func main() {
 	}
 }
 
+// graphDegree is the protocol's degree of the graph in <out.graph.ann>.
+const graphDegree = 16
+
 // run executes one command, writing its answers to stdout.
 func run(args []string, stdout io.Writer) error {
 	switch {
-	case len(args) == 8 && args[0] == "build":
+	case len(args) == 9 && args[0] == "build":
 		return build(args[1:])
 	case len(args) == 8 && args[0] == "query":
 		out := bufio.NewWriter(stdout)
@@ -45,7 +48,8 @@ func run(args []string, stdout io.Writer) error {
 }
 
 // build: adds row i as item i, sets the seed, builds with the default thread count, and
-// writes both file forms.
+// writes both file forms; then builds a graph of degree 16 (default thread count) and writes
+// ann's file again, with the graph.
 func build(args []string) error {
 	metric, dim, err := metricAndDim(args[0], args[1])
 	if err != nil {
@@ -82,7 +86,13 @@ func build(args []string) error {
 	if err := index.Save(args[5]); err != nil {
 		return err
 	}
-	return index.SaveAnnoy(args[6])
+	if err := index.SaveAnnoy(args[6]); err != nil {
+		return err
+	}
+	if err := index.BuildGraph(graphDegree, -1); err != nil {
+		return err
+	}
+	return index.Save(args[7])
 }
 
 // query: loads the file, then prints the header line, one q line per query row, and the

@@ -44,9 +44,10 @@ func runText(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// Both files a build writes answer identically, in the protocol's format, and the answers
-// are the library's.
-func TestBuildThenQueryBothFiles(t *testing.T) {
+// The forest's two files a build writes answer identically, in the protocol's format, and the
+// answers are the library's; the third file has the same items and trees, and a graph of
+// degree 16, whose answers are the library's too.
+func TestBuildThenQueryEveryFile(t *testing.T) {
 	for _, metric := range []string{"angular", "euclidean", "manhattan", "dot", "hamming"} {
 		t.Run(metric, func(t *testing.T) {
 			dim := 7
@@ -56,9 +57,10 @@ func TestBuildThenQueryBothFiles(t *testing.T) {
 			dir := t.TempDir()
 			vectors, queries := filepath.Join(dir, "v.f32"), filepath.Join(dir, "q.f32")
 			native, annoy := filepath.Join(dir, "i.ann"), filepath.Join(dir, "i.annoy")
+			graph := filepath.Join(dir, "i.graph.ann")
 			writeRows(t, vectors, 100, dim, metric == "hamming", 1)
 			rows := writeRows(t, queries, 4, dim, metric == "hamming", 2)
-			runText(t, "build", metric, fmt.Sprint(dim), vectors, "4", "77", native, annoy)
+			runText(t, "build", metric, fmt.Sprint(dim), vectors, "4", "77", native, annoy, graph)
 			fromNative := runText(t, "query", "native", native, metric, fmt.Sprint(dim), queries, "6", "-1")
 			fromAnnoy := runText(t, "query", "annoy", annoy, metric, fmt.Sprint(dim), queries, "6", "-1")
 			if fromNative != fromAnnoy {
@@ -97,6 +99,38 @@ func TestBuildThenQueryBothFiles(t *testing.T) {
 				fields[1] != fmt.Sprintf("%08x", math.Float32bits(vector[0])) {
 				t.Fatalf("%q", lines[12])
 			}
+			if index.HasGraph() {
+				t.Fatal("the forest's file has a graph")
+			}
+
+			// The graph file: read with the native loader, the same header and vectors.
+			fromGraph := runText(t, "query", "native", graph, metric, fmt.Sprint(dim), queries, "6", "-1")
+			graphLines := strings.Split(strings.TrimSuffix(fromGraph, "\n"), "\n")
+			if len(graphLines) != len(lines) || graphLines[0] != lines[0] ||
+				strings.Join(graphLines[10:], "\n") != strings.Join(lines[10:], "\n") {
+				t.Fatalf("graph file:\n%s\nforest file:\n%s", fromGraph, fromNative)
+			}
+			withGraph, err := ann.Load(graph, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer withGraph.Close()
+			if !withGraph.HasGraph() || withGraph.NTrees() != 4 || withGraph.Seed() != 77 {
+				t.Fatalf("graph file: graph %v, %d trees, seed %d", withGraph.HasGraph(), withGraph.NTrees(), withGraph.Seed())
+			}
+			for q, query := range rows {
+				ids, distances, err := withGraph.GetNnsByVector(query, 6, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fmt.Sprintf("q%d:", q)
+				for i, id := range ids {
+					want += fmt.Sprintf(" %d:%08x", id, math.Float32bits(distances[i]))
+				}
+				if graphLines[1+q] != want {
+					t.Fatalf("graph file: %q, want %q", graphLines[1+q], want)
+				}
+			}
 		})
 	}
 }
@@ -112,7 +146,8 @@ func TestFailuresCarryTheLibrarysMessage(t *testing.T) {
 	}
 	vectors, native := filepath.Join(dir, "v.f32"), filepath.Join(dir, "i.ann")
 	writeRows(t, vectors, 20, 4, false, 4)
-	runText(t, "build", "euclidean", "4", vectors, "2", "1", native, filepath.Join(dir, "i.annoy"))
+	runText(t, "build", "euclidean", "4", vectors, "2", "1", native, filepath.Join(dir, "i.annoy"),
+		filepath.Join(dir, "i.graph.ann"))
 	err = run([]string{"query", "native", native, "angular", "4", queries, "3", "-1"}, &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), "has metric euclidean and dim 4, not angular and 4") {
 		t.Fatalf("%v", err)
@@ -121,11 +156,16 @@ func TestFailuresCarryTheLibrarysMessage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not a whole number of rows") {
 		t.Fatalf("%v", err)
 	}
-	err = run([]string{"build", "cosinus", "4", vectors, "2", "1", native, native}, &strings.Builder{})
+	err = run([]string{"build", "cosinus", "4", vectors, "2", "1", native, native, native}, &strings.Builder{})
 	if !errors.Is(err, ann.ErrInvalidArgument) {
 		t.Fatalf("%v", err)
 	}
 	if err := run([]string{"query"}, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("%v", err)
+	}
+	// The old build command line, without <out.graph.ann>, is a usage error.
+	err = run([]string{"build", "euclidean", "4", vectors, "2", "1", native, filepath.Join(dir, "i.annoy")}, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), "<out.graph.ann>") {
 		t.Fatalf("%v", err)
 	}
 }

@@ -84,6 +84,7 @@ module Ann
       ann_writer_options_set_durability: [%i[pointer uint32], :uint32, false],
       ann_writer_options_set_flush_ms: [%i[pointer uint32], :uint32, false],
       ann_writer_options_set_n_trees: [%i[pointer int32], :uint32, false],
+      ann_writer_options_set_graph: [%i[pointer bool uint32], :uint32, false],
       ann_writer_open: [%i[string pointer pointer], :uint32, true],
       ann_writer_free: [%i[pointer], :void, true],
       ann_upsert: [%i[pointer uint64 pointer], :uint32, true],

@@ -67,12 +67,19 @@ module Ann
     # Trees of the segments #compact builds (-1: Annoy's automatic count).
     attr_reader :n_trees
 
+    # The graph of the segments #compact builds, as given: false (none), true (the default
+    # degree, 32) or the degree, the most neighbours per item.
+    attr_reader :graph
+
     # Opens the live index directory `dir` for writing, creating it (and its parents) when
     # missing; an existing one must hold vectors of this `dim` and `metric` (else
     # Ann::ArgumentError), and its log is replayed: every acknowledged write is back.
     # `durability`: :sync or :timer (see the class). `flush_ms`: 1 to 60000. `n_trees`: at
-    # least 1, or -1. Another writer on `dir` raises Ann::StateError.
-    def initialize(dir, dim, metric, durability: :sync, flush_ms: 100, n_trees: 50)
+    # least 1, or -1. `graph`: true, or a degree from 1 to 256, has #compact (and #export of
+    # the writer's index) build a graph into each new segment, as Ann::Index#build_graph
+    # would, so queries on compacted items walk it; true picks the default degree (32), false
+    # (the default) builds none. Another writer on `dir` raises Ann::StateError.
+    def initialize(dir, dim, metric, durability: :sync, flush_ms: 100, n_trees: 50, graph: false)
       @dir = Convert.path(dir, 'dir')
       @dim = Convert.integer(dim, 'dim', 0..Convert::U32_MAX)
       code = Metrics.code(metric)
@@ -80,6 +87,7 @@ module Ann
       @durability = durability_name(durability)
       @flush_ms = Convert.integer(flush_ms, 'flush_ms', 0..Convert::U32_MAX)
       @n_trees = Convert.integer(n_trees, 'n_trees', Convert::I32)
+      @graph = graph_setting(graph)
       @handle = open_writer(code)
     end
 
@@ -131,10 +139,10 @@ module Ann
     end
 
     # Folds every live item into one new segment, built on `n_threads` threads (-1: every
-    # core) with #n_trees trees, then switches the directory to it; old files go once no
-    # reader maps them. It runs on the calling thread, without the GVL: writes and queries in
-    # other threads go on meanwhile. On failure (a full disk) the directory keeps its state
-    # and the error says why. Returns self.
+    # core) with #n_trees trees (and a graph when #graph asks for one), then switches the
+    # directory to it; old files go once no reader maps them. It runs on the calling thread,
+    # without the GVL: writes and queries in other threads go on meanwhile. On failure (a
+    # full disk) the directory keeps its state and the error says why. Returns self.
     def compact(n_threads: -1)
       n_threads = Convert.integer(n_threads, 'n_threads', Convert::I32)
       @handle.shared { |writer| Native.check(Native.ann_compact(writer, n_threads)) }
@@ -177,6 +185,18 @@ module Ann
       raise ArgumentError, "durability must be :sync or :timer, not #{value.inspect}"
     end
 
+    # `graph:` as given: true, false or an Integer degree of at least 1 (libann refuses one
+    # above 256).
+    def graph_setting(value)
+      return value if [true, false].include?(value)
+      unless value.is_a?(Integer)
+        raise ArgumentError, "graph must be true, false or an Integer degree, not #{value.class}"
+      end
+      return value if (1..Convert::U32_MAX).cover?(value)
+
+      raise ArgumentError, "graph must be true, false or a degree from 1 to 256, got #{value}"
+    end
+
     # The writer's handle, opened with native options made from the settings (and freed
     # once the writer is open).
     def open_writer(code)
@@ -186,6 +206,8 @@ module Ann
           Native.check(Native.ann_writer_options_set_durability(pointer, DURABILITIES.fetch(durability)))
           Native.check(Native.ann_writer_options_set_flush_ms(pointer, flush_ms))
           Native.check(Native.ann_writer_options_set_n_trees(pointer, n_trees))
+          enabled, degree = graph.is_a?(Integer) ? [true, graph] : [graph, 0]
+          Native.check(Native.ann_writer_options_set_graph(pointer, enabled, degree))
           Handle.create(:ann_writer_open, dir, pointer, free: :ann_writer_free, closed: CLOSED)
         end
       ensure

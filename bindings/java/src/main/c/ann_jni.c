@@ -52,9 +52,10 @@
     X(ann_search_options_set_deny_list) X(ann_search_options_set_filter) X(ann_search)        \
     X(ann_search_by_item) X(ann_search_batch) X(ann_writer_options_new)                      \
     X(ann_writer_options_free) X(ann_writer_options_set_durability)                           \
-    X(ann_writer_options_set_flush_ms) X(ann_writer_options_set_n_trees) X(ann_writer_open)   \
-    X(ann_writer_free) X(ann_upsert) X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch)    \
-    X(ann_sync) X(ann_compact) X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export)
+    X(ann_writer_options_set_flush_ms) X(ann_writer_options_set_n_trees)                      \
+    X(ann_writer_options_set_graph) X(ann_writer_open) X(ann_writer_free) X(ann_upsert)       \
+    X(ann_upsert_batch) X(ann_delete) X(ann_delete_batch) X(ann_sync) X(ann_compact)          \
+    X(ann_writer_index) X(ann_open) X(ann_refresh) X(ann_export)
 
 #define DECLARE_SLOT(name) __typeof__(name) *name;
 /* Written once by init, during Native's class initialisation, then only read. */
@@ -955,7 +956,7 @@ static uint64_t *copy_keys(JNIEnv *env, jlongArray array, jsize *out_length) {
  */
 JNIEXPORT jlong JNICALL Java_io_github_ann_Native_writerOpen(JNIEnv *env, jclass cls, jbyteArray dir, jint dim,
                                                              jint metric, jint durability, jint flush_ms,
-                                                             jint n_trees) {
+                                                             jint n_trees, jboolean graph, jint graph_degree) {
     (void)cls;
     char *text = c_string(env, dir);
     if (text == NULL) return 0;
@@ -965,6 +966,9 @@ JNIEXPORT jlong JNICALL Java_io_github_ann_Native_writerOpen(JNIEnv *env, jclass
     if (status == ANN_STATUS_OK) status = api.ann_writer_options_set_durability(options, (uint32_t)durability);
     if (status == ANN_STATUS_OK) status = api.ann_writer_options_set_flush_ms(options, (uint32_t)flush_ms);
     if (status == ANN_STATUS_OK) status = api.ann_writer_options_set_n_trees(options, (int32_t)n_trees);
+    if (status == ANN_STATUS_OK) {
+        status = api.ann_writer_options_set_graph(options, graph == JNI_TRUE, (uint32_t)graph_degree);
+    }
     if (status == ANN_STATUS_OK) status = api.ann_writer_open(text, options, &writer);
     free(text);
     /* The message first: it is the failing call's only until the next libann call. */

@@ -398,8 +398,9 @@ public final class AnnIndex implements AutoCloseable {
     /**
      * Writes every item into one new immutable index file at {@code path}, atomically (like
      * {@link #save}): for a live index its live items, compacted (a fresh build with the
-     * writer's tree count); for shards all their items; a plain built index as it is. The file
-     * loads with {@link #load(String, boolean)} or {@link #open(String, boolean)}.
+     * writer's tree count, and a graph with {@link WriterOptions#graph()}); for shards all their
+     * items (with a graph when a shard has one); a plain built index as it is (with its graph).
+     * The file loads with {@link #load(String, boolean)} or {@link #open(String, boolean)}.
      *
      * @throws IllegalStateException for an in-memory index that is not built
      * @throws IOException if the file cannot be written

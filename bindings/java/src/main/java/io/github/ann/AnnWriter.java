@@ -95,7 +95,8 @@ public final class AnnWriter implements AutoCloseable {
         }
         WriterOptions settings = options == null ? WriterOptions.defaults() : options;
         long pointer = Native.writerOpen(NativeLoader.cString(dir), dim, metric.code(),
-                settings.durability().code(), settings.flushMs(), settings.nTrees());
+                settings.durability().code(), settings.flushMs(), settings.nTrees(), settings.graph(),
+                settings.graphDegree());
         return new AnnWriter(pointer, dir, dim, metric, settings);
     }
 
@@ -213,10 +214,11 @@ public final class AnnWriter implements AutoCloseable {
     /**
      * Folds every live item (the recent writes and the deletions too) into one new segment,
      * built on {@code nThreads} native threads (-1: every core) with {@link WriterOptions#nTrees()}
-     * trees, then switches the directory to it and removes the old files (readers that map them
-     * keep them until they refresh or close). Answers are those of a fresh build. It runs on the
-     * calling thread, so call it from a thread of your choosing: writes and queries on other
-     * threads go on meanwhile, and {@link #close()} waits for it.
+     * trees (and a graph, with {@link WriterOptions#graph()}), then switches the directory to it
+     * and removes the old files (readers that map them keep them until they refresh or close).
+     * Answers are those of a fresh build. It runs on the calling thread, so call it from a thread
+     * of your choosing: writes and queries on other threads go on meanwhile, and {@link #close()}
+     * waits for it.
      *
      * @throws IllegalArgumentException for {@code nThreads} of 0 or below -1
      * @throws IOException if the new segment cannot be written (a full disk): the directory keeps

@@ -211,11 +211,12 @@ final class Native {
     // ------------------------------------------------------------------ live indexes
 
     /**
-     * Makes {@code ann_writer_options} from the values (durability: {@code ANN_DURABILITY_*}),
-     * opens the live index directory {@code dir} (NUL-terminated) and frees the options.
+     * Makes {@code ann_writer_options} from the values (durability: {@code ANN_DURABILITY_*};
+     * graph and graphDegree: {@code ann_writer_options_set_graph}'s), opens the live index
+     * directory {@code dir} (NUL-terminated) and frees the options.
      */
-    static native long writerOpen(byte[] dir, int dim, int metric, int durability, int flushMs, int nTrees)
-            throws java.io.IOException;
+    static native long writerOpen(byte[] dir, int dim, int metric, int durability, int flushMs, int nTrees,
+            boolean graph, int graphDegree) throws java.io.IOException;
 
     static native void writerFree(long writer);
 

@@ -3,15 +3,17 @@ package io.github.ann;
 import java.util.Objects;
 
 /**
- * How an {@link AnnWriter} writes: its durability, the timer of {@link Durability#TIMER}, and
- * the trees of the segments compaction builds. Immutable (so one value may serve any number of
- * writers and threads); made with {@link #builder()}, or {@link #defaults()}:
+ * How an {@link AnnWriter} writes: its durability, the timer of {@link Durability#TIMER}, the
+ * trees of the segments compaction builds, and whether compaction builds a graph into them too.
+ * Immutable (so one value may serve any number of writers and threads); made with {@link
+ * #builder()}, or {@link #defaults()}:
  *
  * <pre>{@code
  * WriterOptions options = WriterOptions.builder()
  *         .durability(WriterOptions.Durability.TIMER)
  *         .flushMs(50)
  *         .nTrees(20)
+ *         .graph(true)
  *         .build();
  * }</pre>
  *
@@ -44,19 +46,29 @@ public final class WriterOptions {
 
     static final int MAX_FLUSH_MS = 60_000;
 
+    /** The largest {@link #graphDegree()} libann accepts. */
+    static final int MAX_GRAPH_DEGREE = 256;
+
     private static final WriterOptions DEFAULTS = new Builder().build();
 
     private final Durability durability;
     private final int flushMs;
     private final int nTrees;
+    private final boolean graph;
+    private final int graphDegree;
 
     private WriterOptions(Builder builder) {
         durability = builder.durability;
         flushMs = builder.flushMs;
         nTrees = builder.nTrees;
+        graph = builder.graph;
+        graphDegree = builder.graphDegree;
     }
 
-    /** The defaults: {@link Durability#SYNC}, a timer of 100 ms, 50 trees per compacted segment. */
+    /**
+     * The defaults: {@link Durability#SYNC}, a timer of 100 ms, 50 trees per compacted segment,
+     * no graph.
+     */
     public static WriterOptions defaults() {
         return DEFAULTS;
     }
@@ -68,7 +80,7 @@ public final class WriterOptions {
 
     /** A builder starting from these options. */
     public Builder toBuilder() {
-        return new Builder().durability(durability).flushMs(flushMs).nTrees(nTrees);
+        return new Builder().durability(durability).flushMs(flushMs).nTrees(nTrees).graph(graph, graphDegree);
     }
 
     /** When a write counts as done. */
@@ -86,22 +98,38 @@ public final class WriterOptions {
         return nTrees;
     }
 
+    /**
+     * Whether compaction (and {@link AnnIndex#export(String)} of the live index) builds a graph
+     * into each new segment, as {@link AnnIndex#buildGraph(int, int)} would.
+     */
+    public boolean graph() {
+        return graph;
+    }
+
+    /** The most neighbours per item of that graph; 0: the default, 32. */
+    public int graphDegree() {
+        return graphDegree;
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof WriterOptions o
                 && durability == o.durability
                 && flushMs == o.flushMs
-                && nTrees == o.nTrees;
+                && nTrees == o.nTrees
+                && graph == o.graph
+                && graphDegree == o.graphDegree;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(durability, flushMs, nTrees);
+        return Objects.hash(durability, flushMs, nTrees, graph, graphDegree);
     }
 
     @Override
     public String toString() {
-        return "WriterOptions[durability=" + durability + ", flushMs=" + flushMs + ", nTrees=" + nTrees + "]";
+        return "WriterOptions[durability=" + durability + ", flushMs=" + flushMs + ", nTrees=" + nTrees
+                + ", graph=" + graph + ", graphDegree=" + graphDegree + "]";
     }
 
     /** Builds {@link WriterOptions}; each setter checks its value at once and returns the builder. */
@@ -109,6 +137,8 @@ public final class WriterOptions {
         private Durability durability = Durability.SYNC;
         private int flushMs = 100;
         private int nTrees = 50;
+        private boolean graph;
+        private int graphDegree;
 
         private Builder() {}
 
@@ -143,6 +173,33 @@ public final class WriterOptions {
                 throw new IllegalArgumentException("nTrees must be at least 1, or -1 (automatic), got " + nTrees);
             }
             this.nTrees = nTrees;
+            return this;
+        }
+
+        /**
+         * Whether compaction (and {@link AnnIndex#export(String)} of the live index) builds a
+         * graph of the default degree (32) into each new segment, as {@link
+         * AnnIndex#buildGraph(int, int)} would, so that queries on compacted items walk the graph
+         * ({@link SearchOptions#ef(long)} sets its beam). Compaction takes longer by the graph's
+         * build time. Default false: no graph.
+         */
+        public Builder graph(boolean enabled) {
+            return graph(enabled, 0);
+        }
+
+        /**
+         * As {@link #graph(boolean)}, with a graph of at most {@code degree} neighbours per item.
+         *
+         * @param degree 0 for the default (32), up to 256
+         * @throws IllegalArgumentException for a degree below 0 or above 256
+         */
+        public Builder graph(boolean enabled, int degree) {
+            if (degree < 0 || degree > MAX_GRAPH_DEGREE) {
+                throw new IllegalArgumentException(
+                        "the graph degree must be 0 (the default, 32) to " + MAX_GRAPH_DEGREE + ", got " + degree);
+            }
+            this.graph = enabled;
+            this.graphDegree = degree;
             return this;
         }
 

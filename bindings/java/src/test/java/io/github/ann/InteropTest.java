@@ -1,6 +1,7 @@
 package io.github.ann;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,7 +50,7 @@ class InteropTest {
 
     @ParameterizedTest
     @EnumSource(Metric.class)
-    void buildThenQueryBothFilesGivesTheApisAnswers(Metric metric) throws Exception {
+    void buildThenQueryEveryFileGivesTheApisAnswers(Metric metric) throws Exception {
         int dim = metric == Metric.HAMMING ? 72 : 6;
         float[][] data = Support.dataset(metric, 120, dim, 51);
         float[][] queries = Support.dataset(metric, 4, dim, 52);
@@ -58,7 +59,9 @@ class InteropTest {
         String name = metric.canonicalName();
         String ann = dir.resolve("out.ann").toString();
         String annoy = dir.resolve("out.annoy").toString();
-        Run build = interop("build", name, "" + dim, dir.resolve("vectors.f32").toString(), "4", "99", ann, annoy);
+        String graph = dir.resolve("out.graph.ann").toString();
+        Run build = interop("build", name, "" + dim, dir.resolve("vectors.f32").toString(), "4", "99", ann, annoy,
+                graph);
         assertEquals(0, build.exit(), build.err());
 
         String queryFile = dir.resolve("queries.f32").toString();
@@ -85,6 +88,28 @@ class InteropTest {
                 vector.append(' ').append(hex(value));
             }
             assertEquals(vector.toString(), lines.get(14));
+            assertFalse(index.hasGraph());
+        }
+
+        // The third file: the same index with a graph of degree 16, read with the native loader.
+        Run graphRun = interop("query", "native", graph, name, "" + dim, queryFile, "5", "-1");
+        assertEquals(0, graphRun.exit(), graphRun.err());
+        List<String> graphLines = graphRun.out().lines().toList();
+        assertEquals(lines.size(), graphLines.size());
+        assertEquals(lines.get(0), graphLines.get(0));
+        assertEquals(lines.subList(10, 15), graphLines.subList(10, 15), "the same vectors");
+        try (AnnIndex index = AnnIndex.load(graph)) {
+            assertTrue(index.hasGraph());
+            assertEquals(4, index.nTrees());
+            assertEquals(99, index.seed());
+            for (int q = 0; q < queries.length; q++) {
+                Neighbors found = index.getNnsByVectorWithDistances(queries[q], 5, -1);
+                StringBuilder expected = new StringBuilder("q" + q + ":");
+                for (int i = 0; i < found.size(); i++) {
+                    expected.append(' ').append(found.ids()[i]).append(':').append(hex(found.distances()[i]));
+                }
+                assertEquals(expected.toString(), graphLines.get(1 + q), "the graph's answers");
+            }
         }
     }
 
@@ -94,7 +119,12 @@ class InteropTest {
         writeRows(dir.resolve("vectors.f32"), data);
         String ann = dir.resolve("out.ann").toString();
         assertEquals(0, interop("build", "euclidean", "3", dir.resolve("vectors.f32").toString(), "2", "1", ann,
-                dir.resolve("out.annoy").toString()).exit());
+                dir.resolve("out.annoy").toString(), dir.resolve("out.graph.ann").toString()).exit());
+        // The old build command line, without <out.graph.ann>, is a usage error.
+        Run old = interop("build", "euclidean", "3", dir.resolve("vectors.f32").toString(), "2", "1", ann,
+                dir.resolve("out.annoy").toString());
+        assertEquals(2, old.exit());
+        assertTrue(old.err().contains("<out.graph.ann>"), old.err());
         Run wrong = interop("query", "native", ann, "angular", "3", dir.resolve("vectors.f32").toString(), "2", "-1");
         assertNotEquals(0, wrong.exit());
         assertTrue(wrong.err().contains("euclidean"), wrong.err());

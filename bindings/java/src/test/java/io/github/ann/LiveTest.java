@@ -280,6 +280,73 @@ class LiveTest {
     }
 
     @Test
+    void compactionBuildsAGraphWithTheOption() throws IOException {
+        WriterOptions options = WriterOptions.builder().nTrees(3).graph(true, 16)
+                .durability(WriterOptions.Durability.TIMER).flushMs(20).build();
+        assertTrue(options.graph());
+        assertEquals(16, options.graphDegree());
+        assertEquals(options, options.toBuilder().build());
+        assertFalse(options.equals(options.toBuilder().graph(false).build()));
+        assertEquals(0, WriterOptions.builder().graph(true).build().graphDegree());
+        assertFalse(WriterOptions.defaults().graph());
+        assertEquals(0, WriterOptions.defaults().graphDegree());
+
+        long[] keys = range(0, 600);
+        String file = tmp.resolve("exported.ann").toString();
+        try (AnnWriter writer = AnnWriter.open(dir(), DIM, METRIC, options); AnnIndex index = writer.index();
+                SearchOptions beam = new SearchOptions().ef(64)) {
+            assertEquals(options, writer.options());
+            writer.upsertBatch(keys, rows(keys));
+            assertFalse(index.hasGraph(), "the recent writes have no graph");
+            writer.compact(2);
+            assertTrue(index.hasGraph(), "compaction builds the graph");
+            try (AnnIndex reader = AnnIndex.open(dir())) {
+                assertTrue(reader.hasGraph());
+            }
+            assertEquals(keys.length, index.nStored());
+            // A greedy walk (a beam of 1) may stop short: a wider beam, as a caller would use.
+            for (int i = 0; i < keys.length; i += 13) {
+                Neighbors found = index.search(vectorFor(keys[i]), 10, beam);
+                assertEquals(keys[i], found.ids()[0], "item " + keys[i] + "'s own vector");
+                assertEquals(0f, found.distances()[0]);
+            }
+            index.export(file);
+        }
+        try (AnnIndex exported = AnnIndex.load(file); SearchOptions beam = new SearchOptions().ef(64)) {
+            assertTrue(exported.hasGraph(), "export builds the graph too");
+            assertEquals(keys.length, exported.nStored());
+            assertEquals(3, exported.nTrees());
+            for (int i = 0; i < keys.length; i += 13) {
+                assertEquals(keys[i], exported.search(vectorFor(keys[i]), 10, beam).ids()[0]);
+            }
+        }
+
+        // Without the option, neither compaction nor export builds one.
+        String plainDir = tmp.resolve("plain").toString();
+        String plainFile = tmp.resolve("plain.ann").toString();
+        try (AnnWriter writer = AnnWriter.open(plainDir, DIM, METRIC, WriterOptions.builder().nTrees(3).build());
+                AnnIndex index = writer.index()) {
+            writer.upsertBatch(keys, rows(keys));
+            writer.compact(2);
+            assertFalse(index.hasGraph());
+            assertEquals(keys.length, index.nStored());
+            index.export(plainFile);
+        }
+        try (AnnIndex exported = AnnIndex.load(plainFile)) {
+            assertFalse(exported.hasGraph());
+        }
+
+        // The degree: 0 to 256.
+        assertThrows(IllegalArgumentException.class, () -> WriterOptions.builder().graph(true, 257));
+        assertThrows(IllegalArgumentException.class, () -> WriterOptions.builder().graph(true, -1));
+        assertEquals(256, WriterOptions.builder().graph(true, 256).build().graphDegree());
+        try (AnnWriter writer = AnnWriter.open(tmp.resolve("widest").toString(), DIM, METRIC,
+                WriterOptions.builder().graph(true, 256).build())) {
+            assertEquals(256, writer.options().graphDegree());
+        }
+    }
+
+    @Test
     void aSecondWriterGetsTheStateError() throws IOException {
         try (AnnWriter writer = open()) {
             writer.upsert(1, vectorFor(1));

@@ -15,11 +15,13 @@ import java.nio.file.Path;
 
 /**
  * The Java program of the cross-language test (bindings/README.md, "The cross-language test"):
- * builds an index from raw float32 rows, or queries one and prints results with distances as
- * IEEE-754 bit patterns, so that every language's output can be compared byte for byte.
+ * builds an index from raw float32 rows (saved as ann's file, as Annoy's, and as ann's file again
+ * with a graph of degree 16), or queries one and prints results with distances as IEEE-754 bit
+ * patterns, so that every language's output can be compared byte for byte.
  *
  * <pre>
  * build &lt;metric&gt; &lt;dim&gt; &lt;vectors.f32&gt; &lt;n_trees&gt; &lt;seed&gt; &lt;out.ann&gt; &lt;out.annoy&gt;
+ *       &lt;out.graph.ann&gt;
  * query &lt;native|annoy&gt; &lt;index file&gt; &lt;metric&gt; &lt;dim&gt; &lt;queries.f32&gt; &lt;n&gt; &lt;search_k&gt;
  * </pre>
  *
@@ -27,14 +29,17 @@ import java.nio.file.Path;
  */
 public final class Interop {
     private static final String USAGE = "usage:\n"
-            + "  interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy>\n"
+            + "  interop build <metric> <dim> <vectors.f32> <n_trees> <seed> <out.ann> <out.annoy> <out.graph.ann>\n"
             + "  interop query <native|annoy> <index file> <metric> <dim> <queries.f32> <n> <search_k>";
+
+    /** The degree of the graph in {@code <out.graph.ann>}. */
+    private static final int GRAPH_DEGREE = 16;
 
     private Interop() {}
 
     public static void main(String[] args) {
         try {
-            if (args.length == 8 && args[0].equals("build")) {
+            if (args.length == 9 && args[0].equals("build")) {
                 build(args);
             } else if (args.length == 8 && args[0].equals("query")) {
                 query(args);
@@ -60,6 +65,8 @@ public final class Interop {
             index.build(Integer.parseInt(args[4]));
             index.save(args[6]);
             index.saveAnnoy(args[7]);
+            index.buildGraph(GRAPH_DEGREE, -1);
+            index.save(args[8]);
         }
     }
 
