@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <set>
 #include <stdexcept>
@@ -40,6 +42,20 @@ inline double rss_bytes() {
     std::fclose(f);
   }
   return double(resident) * double(sysconf(_SC_PAGESIZE));
+}
+
+// A field of /proc/self/status in bytes (RssAnon: heap and stacks; RssFile: mapped files), or
+// 0 when the kernel does not report it.
+inline double status_bytes(const char* field) {
+  double kb = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    size_t len = std::strlen(field);
+    while (std::fgets(line, sizeof line, f))
+      if (std::strncmp(line, field, len) == 0 && line[len] == ':') kb = std::atof(line + len + 1);
+    std::fclose(f);
+  }
+  return kb * 1024.0;
 }
 
 // Runs `work` in a forked child, so that its peak memory is its own: returns the value `work`

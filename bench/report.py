@@ -69,13 +69,14 @@ def graph_markdown(graphs: list[dict], forests: list[dict]) -> list[str]:
             "with the forests of the table above at their best tree count for reference. QPS with 1 thread at "
             "equal recall@10; `*`: the narrowest beam (ef = n) is already above that recall. Builds are the "
             "forest plus the graph for ann. Query RSS is what loading the file and answering every query at "
-            "ef 64 adds to a fresh process: mapped pages for ann, a heap copy for hnswlib.\n"
+            "ef 64 adds to a fresh process, as mapped file pages + heap: ann maps its file (those pages are "
+            "shared by every process that maps it), hnswlib copies its file into its heap.\n"
         )
     ]
     out += [
         "| dataset | library | "
         + " | ".join(f"QPS @{t:.2f}" for t in TARGETS)
-        + " | build 1t / 2t s | file MB | load ms | query RSS MB |",
+        + " | build 1t / 2t s | file MB | load ms | query RSS MB, mapped + heap |",
         "|---|---|" + "---:|" * len(TARGETS) + "---:|---:|---:|---:|",
     ]
     for g in graphs:
@@ -92,7 +93,7 @@ def graph_markdown(graphs: list[dict], forests: list[dict]) -> list[str]:
                 f"| {name} | {label} | "
                 + " | ".join(cells)
                 + f" | {g[lib + '_build_s_1t']:.1f} / {g[lib + '_build_s_2t']:.1f} | {g[lib + '_file_mb']:.0f} "
-                f"| {g[lib + '_load_ms']:.2f} | {g[lib + '_query_rss_mb']:.0f} |"
+                f"| {g[lib + '_load_ms']:.2f} | {rss(g, lib)} |"
             )
         cells = [
             f"**{fmt(ratio(qps_at(g['ann_graph_curve'], t, True), qps_at(g['hnswlib_curve'], t, True)))}x**"
@@ -111,9 +112,19 @@ def graph_markdown(graphs: list[dict], forests: list[dict]) -> list[str]:
             f"| {name} | ratio ann graph / hnswlib | "
             + " | ".join(cells)
             + f" | **{a1 / h1:.2f}x / {a2 / h2:.2f}x** | **{g['ann_graph_file_mb'] / g['hnswlib_file_mb']:.2f}x** "
-            f"| | **{g['ann_graph_query_rss_mb'] / g['ann_graph_file_mb']:.2f}x its file** |"
+            f"| | mapped **{mapped(g, 'ann_graph') / g['ann_graph_file_mb']:.2f}x** its file |"
         )
     return out
+
+
+def mapped(g: dict, lib: str) -> float:
+    return g.get(f"{lib}_query_rss_file_mb", g[f"{lib}_query_rss_mb"])
+
+
+def rss(g: dict, lib: str) -> str:
+    if f"{lib}_query_rss_anon_mb" not in g:
+        return f"{g[lib + '_query_rss_mb']:.0f}"
+    return f"{g[lib + '_query_rss_file_mb']:.0f} + {g[lib + '_query_rss_anon_mb']:.1f}"
 
 
 def markdown(all_rows: list[dict], machine: str) -> str:
@@ -214,24 +225,18 @@ def plot(all_rows: list[dict], path: str, machine: str) -> None:
                 title = f"{dataset} {metric}, {trees[j]} trees"
             else:
                 g = graphs.get((dataset, metric))
-                forest = by_key.get((dataset, metric, g["trees"])) if g else None
+                # For reference, the forests at the tree count nearest the graph's forest.
+                nearest = min(trees, key=lambda t: abs(t - g["trees"])) if g and trees else None
+                forest = by_key.get((dataset, metric, nearest))
                 curves = [
                     (
-                        f"ann graph ({g['trees']} trees + graph)" if g else "",
+                        f"ann ({g['trees']} trees + graph)" if g else "",
                         g["ann_graph_curve"] if g else None,
                         "o-",
                     ),
                     ("hnswlib (M 16, efc 200)", g["hnswlib_curve"] if g else None, "^-"),
-                    (
-                        f"ann forest, {g['trees']} trees" if g else "",
-                        forest["ann_curve"] if forest else None,
-                        "o:",
-                    ),
-                    (
-                        f"Annoy, {g['trees']} trees" if g else "",
-                        forest["annoy_curve"] if forest else None,
-                        "s:",
-                    ),
+                    (f"ann forest, {nearest} trees", forest["ann_curve"] if forest else None, "o:"),
+                    (f"Annoy, {nearest} trees", forest["annoy_curve"] if forest else None, "s:"),
                 ]
                 title = f"{dataset} {metric}, graphs"
             curves = [c for c in curves if c[1]]

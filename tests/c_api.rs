@@ -1,5 +1,9 @@
 //! The C ABI tested from real C (and C++) programs, compiled with the `cc` crate against
 //! `include/ann.h` and the freshly built `libann.so`, then run and their output checked.
+//!
+//! Two environment variables rerun the same programs under checkers (`tests/sanitize.sh`
+//! sets them): `ANN_C_SANITIZE=address,undefined` compiles them with those sanitizers (any
+//! report fails the program), and `ANN_C_VALGRIND=1` runs each under valgrind's memcheck.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,6 +104,13 @@ fn compile(dir: &Path, name: &str, sources: &[PathBuf], cpp: bool) -> PathBuf {
         .arg("-lann")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-lm");
+    if let Ok(sanitizers) = std::env::var("ANN_C_SANITIZE") {
+        cmd.arg(format!("-fsanitize={sanitizers}")).args([
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+            "-g",
+        ]);
+    }
     let out = cmd.output().expect("the C compiler could not be started");
     assert!(
         out.status.success(),
@@ -116,11 +127,22 @@ fn compile(dir: &Path, name: &str, sources: &[PathBuf], cpp: bool) -> PathBuf {
 
 /// Runs a compiled program; it must exit 0. Returns its standard output.
 fn run(exe: &Path, args: &[&Path], cwd: &Path) -> String {
-    let out = Command::new(exe)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
+    let mut cmd = if std::env::var_os("ANN_C_VALGRIND").is_some() {
+        let mut valgrind = Command::new("valgrind");
+        valgrind
+            .args([
+                "--quiet",
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--child-silent-after-fork=yes",
+            ])
+            .arg(exe);
+        valgrind
+    } else {
+        Command::new(exe)
+    };
+    let out = cmd.args(args).current_dir(cwd).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

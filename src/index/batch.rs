@@ -94,11 +94,16 @@ impl Index {
             Some(d) => d.chunks_mut(per_thread * n).map(Some).collect(),
             None => (0..n_queries.div_ceil(per_thread)).map(|_| None).collect(),
         };
-        let blocks = queries
+        let mut blocks = queries
             .chunks(per_thread * dim)
             .zip(ids.chunks_mut(per_thread * n))
             .zip(counts.chunks_mut(per_thread))
             .zip(dist_blocks.iter_mut());
+        if threads == 1 {
+            // One block: the calling thread answers it, with no thread to start.
+            let (((qs, ids), counts), dists) = blocks.next().expect("n_queries > 0 gives a block");
+            return self.search_block(qs, request, ids, dists, counts);
+        }
         std::thread::scope(|scope| {
             let workers: Vec<_> = blocks
                 .map(|(((qs, ids), counts), dists)| {

@@ -1,0 +1,6 @@
+//! The `live_dir` fuzz target. What it feeds and its input layout are in
+//! `tests/common/fuzz/live_dir.rs`, which the normal test suite also runs on every kept finding
+//! (`tests/fuzz_findings.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ann_fuzz::live_dir::run(data));

@@ -1,0 +1,6 @@
+//! The `search_inputs` fuzz target. What it feeds and its input layout are in
+//! `tests/common/fuzz/search_inputs.rs`, which the normal test suite also runs on every kept finding
+//! (`tests/fuzz_findings.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ann_fuzz::search_inputs::run(data));

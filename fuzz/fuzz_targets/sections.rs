@@ -1,0 +1,6 @@
+//! The `sections` fuzz target. What it feeds and its input layout are in
+//! `tests/common/fuzz/sections.rs`, which the normal test suite also runs on every kept finding
+//! (`tests/fuzz_findings.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ann_fuzz::sections::run(data));
