@@ -368,7 +368,8 @@ ann_status ann_new(uint32_t dim,
 
 /**
  * Releases an index and everything it holds (memory, file mapping). NULL is a no-op, and so
- * (best effort) is a handle that was already freed. The handle must not be used afterwards.
+ * is a handle that was already freed (or any pointer that is not a live index). The handle
+ * must not be used afterwards: calls with it are `ANN_STATUS_INVALID_ARGUMENT`.
  */
 void ann_free(ann_index *index);
 
@@ -556,7 +557,8 @@ ann_status ann_writer_options_new(uint32_t dim,
                                   ann_writer_options **out);
 
 /**
- * Releases writer options (NULL: no-op). Writers opened with them are unaffected.
+ * Releases writer options (NULL, or a handle already freed: no-op). Writers opened with them
+ * are unaffected.
  */
 void ann_writer_options_free(ann_writer_options *options);
 
@@ -612,8 +614,9 @@ ann_status ann_writer_open(const char *dir,
                            ann_writer **out);
 
 /**
- * Syncs the log, releases the directory's lock and frees the writer (NULL: no-op). Read
- * handles from `ann_writer_index` stay usable (and stop changing).
+ * Syncs the log, releases the directory's lock and frees the writer (NULL, or a writer
+ * already freed: no-op). Read handles from `ann_writer_index` stay usable (and stop
+ * changing).
  */
 void ann_writer_free(ann_writer *writer);
 
@@ -716,7 +719,7 @@ ann_status ann_export(const ann_index *index,
 ann_status ann_search_options_new(ann_search_options **out);
 
 /**
- * Releases search options. NULL is a no-op, and so (best effort) is a handle already freed.
+ * Releases search options. NULL is a no-op, and so is a handle already freed.
  * No search may be using them.
  */
 void ann_search_options_free(ann_search_options *options);

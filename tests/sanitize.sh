@@ -31,7 +31,7 @@ skip() {
 }
 
 step "C programs under ASan + UBSan" \
-  env ANN_C_SANITIZE=address,undefined ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  env ANN_C_SANITIZE=address,undefined ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 cargo test --release --quiet --test c_api
 
 if command -v valgrind >/dev/null; then
@@ -46,7 +46,7 @@ cpp_asan() {
   c++ -std=c++17 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
     -pthread -Iinclude tests/cmake/consumer/cpp_api.cpp target/release/libann.so \
     -Wl,-rpath,"$root/target/release" -o "$exe" &&
-    (cd "$(dirname "$exe")" && ASAN_OPTIONS=detect_leaks=1 "$exe")
+    (cd "$(dirname "$exe")" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$exe")
 }
 cargo build --release --quiet
 step "C++ API test under ASan + UBSan" cpp_asan

@@ -3,43 +3,37 @@
 //! The contract every export documents, and the one the `// SAFETY:` comments below rely on:
 //! a pointer argument is either NULL or valid for what its documentation says (a live handle
 //! from `ann_new`/`ann_load`, `len` readable or writable elements, a NUL-terminated string),
-//! and is not used concurrently in a way the header forbids. NULL, misalignment and freed
-//! handles (best effort) are detected here and reported as errors.
+//! and is not used concurrently in a way the header forbids. NULL, misaligned, garbage and
+//! freed handles are detected here (see `handles`) and reported as errors.
 
+use super::handles;
 use super::status::{Failure, ANN_STATUS_IO, ANN_STATUS_NULL_POINTER};
 use crate::index::Index;
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
 
-/// An opaque handle given to C: a `Box` with a marker field, set while the handle is valid and
-/// cleared when it is freed, so that (best effort) a freed handle is reported instead of used.
+/// An opaque handle given to C: a `Box` recorded in the registry of live handles (`handles`)
+/// from `boxed` until `free`, under its type's tag.
 pub(crate) trait Handle: Sized {
-    /// The marker's value while the handle is valid.
-    const LIVE: u64;
+    /// The type's tag in the registry (eight ASCII bytes).
+    const TAG: u64;
     /// What makes such handles, for messages.
     const WHAT: &'static str;
-    fn marker(&self) -> u64;
-    fn clear_marker(&mut self);
 }
 
 /// A new handle owning `value`, for C.
 pub(crate) fn boxed<T: Handle>(value: T) -> *mut T {
-    Box::into_raw(Box::new(value))
+    let handle = Box::into_raw(Box::new(value));
+    handles::register(T::TAG, handle as usize);
+    handle
 }
 
-/// Frees a handle from `boxed`; NULL and already-freed handles are ignored.
+/// Frees a handle from `boxed`; NULL, garbage and already-freed handles are ignored.
 pub(crate) fn free<T: Handle>(handle: *mut T) {
-    if handle.is_null() || !handle.is_aligned() {
-        return;
-    }
-    // SAFETY: per the contract, a non-NULL handle came from `boxed`. The marker check turns
-    // the most common misuse, a double free, into a no-op as long as the memory was not reused.
-    unsafe {
-        if (*handle).marker() != T::LIVE {
-            return;
-        }
-        (*handle).clear_marker();
-        drop(Box::from_raw(handle));
+    if handles::unregister(T::TAG, handle as usize) {
+        // SAFETY: the registry held this address under T's tag, so it came from `boxed::<T>`
+        // and was not freed since; removing it first makes this the only free.
+        drop(unsafe { Box::from_raw(handle) });
     }
 }
 
@@ -50,14 +44,12 @@ fn null(name: &str) -> Failure {
     )
 }
 
-/// Checks that `handle` (named `name`) is non-NULL, aligned and live.
+/// Checks that `handle` (named `name`) is non-NULL and a live handle of its type.
 fn check_handle<T: Handle>(handle: *const T, name: &str) -> Result<(), Failure> {
     if handle.is_null() {
         return Err(null(name));
     }
-    // SAFETY: non-NULL handles are live handles per the contract; reading the marker of a freed
-    // one is the best-effort detection described above.
-    if !handle.is_aligned() || unsafe { (*handle).marker() } != T::LIVE {
+    if !handles::is_live(T::TAG, handle as usize) {
         return Err(Failure::invalid(format!(
             "`{name}` is not a live handle (already freed, or not made by {})",
             T::WHAT
@@ -69,43 +61,33 @@ fn check_handle<T: Handle>(handle: *const T, name: &str) -> Result<(), Failure> 
 /// A live handle, for shared use (the functions taking `const T *`).
 pub(crate) fn handle_ref<'a, T: Handle>(handle: *const T, name: &str) -> Result<&'a T, Failure> {
     check_handle(handle, name)?;
-    // SAFETY: checked non-NULL, aligned and live; shared use of `const` handles is allowed.
+    // SAFETY: checked live in the registry, so it points to a `T` from `boxed`; shared use of
+    // `const` handles is allowed.
     Ok(unsafe { &*handle })
 }
 
 /// A live handle, for exclusive use (the functions taking `T *` that the header says need it).
 pub(crate) fn handle_mut<'a, T: Handle>(handle: *mut T, name: &str) -> Result<&'a mut T, Failure> {
     check_handle(handle, name)?;
-    // SAFETY: checked non-NULL, aligned and live; the header requires exclusive access here.
+    // SAFETY: checked live in the registry, so it points to a `T` from `boxed`; the header
+    // requires exclusive access here.
     Ok(unsafe { &mut *handle })
 }
 
 /// An index: opaque, made by `ann_new` or `ann_load`, released by `ann_free`.
 #[allow(non_camel_case_types)]
 pub struct ann_index {
-    /// A marker that catches (best effort) use after `ann_free`.
-    live: u64,
     pub(crate) index: Index,
 }
 
 impl Handle for ann_index {
-    /// "ANN_LIVE".
-    const LIVE: u64 = u64::from_be_bytes(*b"ANN_LIVE");
+    const TAG: u64 = u64::from_be_bytes(*b"ANN_INDX");
     const WHAT: &'static str = "ann_new, ann_load or ann_open";
-    fn marker(&self) -> u64 {
-        self.live
-    }
-    fn clear_marker(&mut self) {
-        self.live = 0;
-    }
 }
 
 impl ann_index {
     pub(crate) fn boxed(index: Index) -> *mut ann_index {
-        boxed(ann_index {
-            live: Self::LIVE,
-            index,
-        })
+        boxed(ann_index { index })
     }
 
     /// Frees a handle from `boxed`; NULL and already-freed handles are ignored.

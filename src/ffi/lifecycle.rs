@@ -21,7 +21,8 @@ pub extern "C" fn ann_new(dim: u32, metric: ann_metric, out: *mut *mut ann_index
 }
 
 /// Releases an index and everything it holds (memory, file mapping). NULL is a no-op, and so
-/// (best effort) is a handle that was already freed. The handle must not be used afterwards.
+/// is a handle that was already freed (or any pointer that is not a live index). The handle
+/// must not be used afterwards: calls with it are `ANN_STATUS_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn ann_free(index: *mut ann_index) {
     // A panic here cannot be reported; catching it keeps it from unwinding into C.

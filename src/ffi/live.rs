@@ -23,7 +23,6 @@ pub const ANN_DURABILITY_TIMER: u32 = 1;
 /// `ann_writer_options_free`.
 #[allow(non_camel_case_types)]
 pub struct ann_writer_options {
-    live: u64,
     options: WriterOptions,
 }
 
@@ -31,32 +30,17 @@ pub struct ann_writer_options {
 /// `ann_writer_free`. Its functions may be called from several threads at once.
 #[allow(non_camel_case_types)]
 pub struct ann_writer {
-    live: u64,
     writer: Arc<Writer>,
 }
 
 impl Handle for ann_writer_options {
-    /// "ANN_WOPT".
-    const LIVE: u64 = u64::from_be_bytes(*b"ANN_WOPT");
+    const TAG: u64 = u64::from_be_bytes(*b"ANN_WOPT");
     const WHAT: &'static str = "ann_writer_options_new";
-    fn marker(&self) -> u64 {
-        self.live
-    }
-    fn clear_marker(&mut self) {
-        self.live = 0;
-    }
 }
 
 impl Handle for ann_writer {
-    /// "ANN_WRTR".
-    const LIVE: u64 = u64::from_be_bytes(*b"ANN_WRTR");
+    const TAG: u64 = u64::from_be_bytes(*b"ANN_WRTR");
     const WHAT: &'static str = "ann_writer_open";
-    fn marker(&self) -> u64 {
-        self.live
-    }
-    fn clear_marker(&mut self) {
-        self.live = 0;
-    }
 }
 
 fn options_mut<'a>(options: *mut ann_writer_options) -> Result<&'a mut WriterOptions, Failure> {
@@ -84,14 +68,14 @@ pub extern "C" fn ann_writer_options_new(
         let metric = metric_from_code(metric)?;
         Index::new(dim as usize, metric)?; // checks dim
         *slot = boxed(ann_writer_options {
-            live: ann_writer_options::LIVE,
             options: WriterOptions::new(dim as usize, metric),
         });
         Ok(())
     })
 }
 
-/// Releases writer options (NULL: no-op). Writers opened with them are unaffected.
+/// Releases writer options (NULL, or a handle already freed: no-op). Writers opened with them
+/// are unaffected.
 #[no_mangle]
 pub extern "C" fn ann_writer_options_free(options: *mut ann_writer_options) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| free(options)));
@@ -209,16 +193,14 @@ pub extern "C" fn ann_writer_open(
         let dir = path_arg(dir, "dir")?;
         let options = &handle_ref(options, "options")?.options;
         let writer = Writer::open(dir, options)?;
-        *slot = boxed(ann_writer {
-            live: ann_writer::LIVE,
-            writer,
-        });
+        *slot = boxed(ann_writer { writer });
         Ok(())
     })
 }
 
-/// Syncs the log, releases the directory's lock and frees the writer (NULL: no-op). Read
-/// handles from `ann_writer_index` stay usable (and stop changing).
+/// Syncs the log, releases the directory's lock and frees the writer (NULL, or a writer
+/// already freed: no-op). Read handles from `ann_writer_index` stay usable (and stop
+/// changing).
 #[no_mangle]
 pub extern "C" fn ann_writer_free(writer: *mut ann_writer) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| free(writer)));

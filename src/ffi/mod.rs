@@ -5,7 +5,8 @@
 //! * An index is an opaque `ann_index *` from `ann_new` or `ann_load`, released by `ann_free`.
 //! * Every fallible function returns an `ann_status`. Outputs are written only on success.
 //!   `ann_last_error_message` copies the reason for the calling thread's last failure.
-//! * Pointers are checked for NULL (and alignment), sizes and ids for range. No Rust panic
+//! * Pointers are checked for NULL, handles against the registry of live handles (so a freed
+//!   or garbage handle is an error, never read), sizes and ids for range. No Rust panic
 //!   crosses the boundary: it becomes `ANN_STATUS_PANIC`.
 //! * Calls taking `const ann_index *` may run concurrently from any threads; calls taking
 //!   `ann_index *` need exclusive access to that index.
@@ -13,6 +14,7 @@
 mod access;
 mod args;
 mod files;
+mod handles;
 mod info;
 mod lifecycle;
 mod live;

@@ -12,20 +12,12 @@ use std::ffi::c_void;
 /// of concurrent searches.
 #[allow(non_camel_case_types)]
 pub struct ann_search_options {
-    live: u64,
     pub(crate) options: SearchOptions,
 }
 
 impl Handle for ann_search_options {
-    /// "ANN_OPTS".
-    const LIVE: u64 = u64::from_be_bytes(*b"ANN_OPTS");
+    const TAG: u64 = u64::from_be_bytes(*b"ANN_OPTS");
     const WHAT: &'static str = "ann_search_options_new";
-    fn marker(&self) -> u64 {
-        self.live
-    }
-    fn clear_marker(&mut self) {
-        self.live = 0;
-    }
 }
 
 /// The C predicate and its context, made callable from the searching threads.
@@ -71,14 +63,13 @@ pub extern "C" fn ann_search_options_new(out: *mut *mut ann_search_options) -> a
     run("ann_search_options_new", || {
         let slot = out_slot(out, "out")?;
         *slot = boxed(ann_search_options {
-            live: ann_search_options::LIVE,
             options: SearchOptions::new(),
         });
         Ok(())
     })
 }
 
-/// Releases search options. NULL is a no-op, and so (best effort) is a handle already freed.
+/// Releases search options. NULL is a no-op, and so is a handle already freed.
 /// No search may be using them.
 #[no_mangle]
 pub extern "C" fn ann_search_options_free(options: *mut ann_search_options) {

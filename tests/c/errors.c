@@ -170,6 +170,19 @@ int main(int argc, char **argv) {
     CHECK(ann_version() != NULL && strlen(ann_version()) > 0);
     ann_free(NULL);
     ann_free(index);
+    /* A freed handle, a garbage pointer, or a handle of another type is refused, never read. */
+    FAILS(ann_get_n_items(index, &n_items), ANN_STATUS_INVALID_ARGUMENT, "not a live handle");
+    ann_free(index); /* a double free is a no-op */
+    uint64_t garbage[8] = {0};
+    FAILS(ann_get_n_items((const ann_index *)garbage, &n_items), ANN_STATUS_INVALID_ARGUMENT,
+          "not a live handle");
+    ann_search_options *options = NULL;
+    OK(ann_search_options_new(&options));
+    FAILS(ann_get_n_items((const ann_index *)options, &n_items), ANN_STATUS_INVALID_ARGUMENT,
+          "not a live handle");
+    ann_free((ann_index *)options); /* not an index: ignored, the options stay usable */
+    OK(ann_search_options_set_search_k(options, 10));
+    ann_search_options_free(options);
     printf("errors ok\n");
     return 0;
 }

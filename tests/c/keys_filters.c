@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
     EXPECT(ann_search(index, data, N, options, NULL, dists, &count), ANN_STATUS_NULL_POINTER);
     EXPECT(ann_search_by_item(index, 3, N, options, ids, dists, &count), ANN_STATUS_INVALID_ARGUMENT);
     ann_search_options_free(options);
-    ann_search_options_free(options); /* a double free is a no-op (best effort) */
+    ann_search_options_free(options); /* a double free is a no-op */
     ann_search_options_free(NULL);
 
     /* Shards: equal to the one index at exhaustive search_k; bad sets refused. */

@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
     OK(ann_sync(writer));
 
     ann_writer_free(writer);
-    ann_writer_free(writer); /* a double free is a no-op (best effort) */
+    ann_writer_free(writer); /* a double free is a no-op */
     OK(ann_writer_open(dir, options, &writer)); /* the lock was released */
     ann_writer_free(writer);
     ann_writer_options_free(options);
