@@ -299,3 +299,31 @@ fn shared_library_soname_carries_the_abi_version() {
         "SONAME is not {expected}:\n{text}"
     );
 }
+
+#[path = "common/null_matrix.rs"]
+mod null_matrix;
+
+/// Every pointer parameter of every function in the header, NULL in turn (the program is
+/// generated from `include/ann.h`, so a new function is covered as soon as it exists).
+#[test]
+fn every_pointer_parameter_null_in_turn() {
+    let header = std::fs::read_to_string(root().join("include/ann.h")).unwrap();
+    let (functions, skipped) = null_matrix::parse(&header);
+    assert!(
+        functions.len() >= 64,
+        "parsed only {} functions",
+        functions.len()
+    );
+    assert_eq!(
+        skipped,
+        ["ann_search_options_set_filter"],
+        "covered by keys_filters.c"
+    );
+    let (source, cases) = null_matrix::program(&functions);
+    let dir = work_dir("null_matrix");
+    let file = dir.join("null_matrix.c");
+    std::fs::write(&file, source).unwrap();
+    let exe = compile(&dir, "null_matrix", &[file], false);
+    let out = run(&exe, &[&dir], &dir);
+    assert_eq!(out, format!("null matrix ok: {cases} cases\n"));
+}

@@ -1,9 +1,11 @@
-//! A process that forks after building must still build and query in the child: builds use a
-//! pool created for the build, never rayon's global pool, whose threads a child would lack.
-//! This is its own test binary so no other test's threads exist when it forks.
+//! A process that forks after loading, building or opening a live index must still build and
+//! query in the child: builds use a pool created for the build, never rayon's global pool,
+//! whose threads a child would lack, and the live index's state and the C boundary's handle
+//! registry are not left locked by a thread the child does not have. This is its own test
+//! binary so no other test's threads exist when it forks.
 mod common;
 
-use ann::{Index, Metric};
+use ann::{Index, Metric, Writer, WriterOptions};
 use common::*;
 
 #[test]
@@ -16,19 +18,58 @@ fn a_forked_child_builds_and_queries() {
         .unwrap();
     let loaded = Index::load(&path, false).unwrap();
     let expected = loaded.get_nns_by_vector(&data[0], 10, None).unwrap();
+    // A live index, written and read in the parent, with a thread querying it at the fork.
+    let mut options = WriterOptions::new(16, Metric::Angular);
+    options.n_trees = 4;
+    let writer = Writer::open(dir.path().join("live"), &options).unwrap();
+    for (i, v) in data.iter().take(300).enumerate() {
+        writer.upsert(i as u64, v).unwrap();
+    }
+    let live = writer.index();
+    let reader = Index::open(dir.path().join("live"), false).unwrap();
+    let live_expected = live.get_nns_by_vector(&data[5], 3, Some(10_000)).unwrap();
+    // A C handle too, so the handle registry is in use when the process forks.
+    let mut c_index = std::ptr::null_mut();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(ann::ffi::ann_load(c_path.as_ptr(), false, &mut c_index), 0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
 
+    let c_handle = c_index as usize;
+    // Queries on another thread while the process forks: the child must not inherit a lock
+    // that thread held (in the live state, or in the C boundary's handle registry).
+    let reader = std::sync::Arc::new(reader);
+    let stop = std::sync::Arc::new(stop);
+    let querying = {
+        let (reader, stop, query) = (reader.clone(), stop.clone(), data[1].clone());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = reader.get_nns_by_vector(&query, 3, Some(100)).unwrap();
+                assert_eq!(ann::ffi::ann_get_n_items(c_handle as *const _, &mut n), 0);
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(20));
     // SAFETY: fork in a test binary that runs this single test; the child only builds,
     // queries and exits without unwinding into the harness.
     let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
+    if pid != 0 {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        querying.join().unwrap();
+    }
     if pid == 0 {
         // A deadlocked child (threads that did not survive the fork) dies of SIGALRM instead.
         // SAFETY: alarm only schedules a signal.
         unsafe { libc::alarm(60) };
         let ok = std::panic::catch_unwind(|| {
             let child = build_index(Metric::Angular, 16, &data, 8, 2, 1);
+            let mut n_items = 0u64;
             child.get_nns_by_vector(&data[0], 10, None).unwrap() == expected
                 && loaded.get_nns_by_vector(&data[0], 10, None).unwrap() == expected
+                && live.get_nns_by_vector(&data[5], 3, Some(10_000)).unwrap() == live_expected
+                && reader.get_nns_by_vector(&data[5], 3, Some(10_000)).unwrap() == live_expected
+                && ann::ffi::ann_get_n_items(c_handle as *const _, &mut n_items) == 0
+                && n_items == 2000
         });
         // SAFETY: ends the child immediately, skipping the parent's atexit handlers.
         unsafe { libc::_exit(if matches!(ok, Ok(true)) { 0 } else { 1 }) };
@@ -45,4 +86,5 @@ fn a_forked_child_builds_and_queries() {
         0,
         "child built or queried wrongly"
     );
+    ann::ffi::ann_free(c_index);
 }

@@ -13,6 +13,8 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   cargo install --quiet cargo-fuzz
 fi
 seconds=${ANN_FUZZ_SECONDS:-10}
+# Leak reports are on, less one known false positive (see fuzz/lsan.supp).
+export LSAN_OPTIONS="suppressions=$(pwd)/fuzz/lsan.supp"
 cargo +nightly fuzz build 2>&1 | tail -n 1
 for target in $(cargo +nightly fuzz list); do
   echo "== $target: ${seconds}s"

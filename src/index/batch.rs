@@ -94,16 +94,14 @@ impl Index {
             Some(d) => d.chunks_mut(per_thread * n).map(Some).collect(),
             None => (0..n_queries.div_ceil(per_thread)).map(|_| None).collect(),
         };
-        let mut blocks = queries
+        let blocks = queries
             .chunks(per_thread * dim)
             .zip(ids.chunks_mut(per_thread * n))
             .zip(counts.chunks_mut(per_thread))
             .zip(dist_blocks.iter_mut());
-        if threads == 1 {
-            // One block: the calling thread answers it, with no thread to start.
-            let (((qs, ids), counts), dists) = blocks.next().expect("n_queries > 0 gives a block");
-            return self.search_block(qs, request, ids, dists, counts);
-        }
+        // Always on threads of our own, even for one block: a predicate is then never called
+        // on the caller's thread during a batch, which bindings rely on (Python keeps one
+        // interpreter thread state per worker thread, and the caller's thread has its own).
         std::thread::scope(|scope| {
             let workers: Vec<_> = blocks
                 .map(|(((qs, ids), counts), dists)| {

@@ -90,6 +90,24 @@ int main(int argc, char **argv) {
           "larger than any buffer");
     OK(ann_get_nns(index, v, 0, -1, NULL, NULL, &count)); /* n = 0 needs no buffers */
     CHECK(count == 0);
+    float with_inf[4] = {1.0f, INFINITY, 0.0f, 0.0f};
+    FAILS(ann_get_nns(index, with_inf, 1, -1, ids, dists, &count), ANN_STATUS_INVALID_ARGUMENT,
+          "finite");
+    OK(ann_get_nns(index, v, 1, INT64_MAX, ids, dists, &count)); /* huge search_k: exhaustive */
+    CHECK(count == 1);
+    /* Dimensions: 1 and 65,536 work; above the limit (2^24) is refused. */
+    ann_index *dims = NULL;
+    OK(ann_new(1, ANN_METRIC_EUCLIDEAN, &dims));
+    ann_free(dims);
+    OK(ann_new(65536, ANN_METRIC_ANGULAR, &dims));
+    ann_free(dims);
+    dims = NULL;
+    FAILS(ann_new((1u << 24) + 1, ANN_METRIC_EUCLIDEAN, &dims), ANN_STATUS_INVALID_ARGUMENT,
+          "dimension must be between 1 and 16777216");
+    CHECK(dims == NULL);
+    /* After every failure above, the index answers as before. */
+    OK(ann_get_nns_by_item(index, 4, 1, -1, ids, dists, &count));
+    CHECK(count == 1 && ids[0] == 4);
     OK(ann_save(index, path));
     OK(ann_load(path, false, &loaded));
     FAILS(ann_add_item(loaded, 0, v), ANN_STATUS_INVALID_STATE, "loaded index");
