@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// A growable, zero-filled, 8-byte-aligned byte buffer (nodes cast to f32/u64 need alignment).
@@ -157,6 +158,19 @@ impl DiskNodes {
 fn map_mut(file: &File, path: &Path, len: usize) -> Result<MmapMut> {
     file.set_len(len as u64)
         .map_err(|e| Error::io(format!("cannot grow {} to {len} bytes", path.display()), e))?;
+    // A grown file is sparse: on a full disk, storing into its mapping would kill the process
+    // with SIGBUS. Reserving the blocks first turns a full disk into an error here.
+    // SAFETY: posix_fallocate on an open file descriptor this function borrows.
+    let reserved = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
+    if reserved != 0 {
+        return Err(Error::io(
+            format!(
+                "cannot reserve {len} bytes for {} (is the disk full?)",
+                path.display()
+            ),
+            std::io::Error::from_raw_os_error(reserved),
+        ));
+    }
     // SAFETY: the file was created and truncated by this process for its exclusive use during
     // the build, and its length was just set to `len`, so the whole mapping is backed by it.
     unsafe { MmapOptions::new().len(len).map_mut(file) }

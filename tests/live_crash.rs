@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const DIM: usize = 6;
+/// Kills per run of the random-kill test: each one lands in a write, a sync or a compaction.
+const ROUNDS: usize = 120;
 
 fn options() -> WriterOptions {
     let mut o = WriterOptions::new(DIM, ann::Metric::Euclidean);
@@ -169,10 +171,10 @@ fn a_writer_killed_at_random_moments_loses_no_acknowledged_write() {
     let mut model: HashMap<u64, bool> = HashMap::new(); // key -> live
     let mut rng = SplitMix64::new(99);
     let mut next = 1u64;
-    for round in 0..12 {
+    for round in 0..ROUNDS {
         let out = dir.path().join("report.txt");
         let mut process = child(dir.path(), "writes", next, &out);
-        std::thread::sleep(Duration::from_millis(20 + rng.next_u64() % 250));
+        std::thread::sleep(Duration::from_millis(5 + rng.next_u64() % 120));
         // SAFETY: kill(2) with SIGKILL on our own child process id.
         unsafe { libc::kill(process.id() as i32, libc::SIGKILL) };
         process.wait().unwrap();
