@@ -13,10 +13,12 @@ fn a_forked_child_builds_and_queries() {
     let data = SplitMix64::new(3).vectors(2000, 16, Metric::Angular);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parent.ann");
-    build_index(Metric::Angular, 16, &data, 8, 2, 1)
-        .save(&path)
-        .unwrap();
+    let mut parent = build_index(Metric::Angular, 16, &data, 8, 2, 1);
+    let forest_expected = parent.get_nns_by_vector(&data[0], 10, None).unwrap();
+    parent.build_graph(0, 2).unwrap(); // the child's queries walk the mapped graph
+    parent.save(&path).unwrap();
     let loaded = Index::load(&path, false).unwrap();
+    assert!(loaded.has_graph());
     let expected = loaded.get_nns_by_vector(&data[0], 10, None).unwrap();
     // A live index, written and read in the parent, with a thread querying it at the fork.
     let mut options = WriterOptions::new(16, Metric::Angular);
@@ -64,7 +66,7 @@ fn a_forked_child_builds_and_queries() {
         let ok = std::panic::catch_unwind(|| {
             let child = build_index(Metric::Angular, 16, &data, 8, 2, 1);
             let mut n_items = 0u64;
-            child.get_nns_by_vector(&data[0], 10, None).unwrap() == expected
+            child.get_nns_by_vector(&data[0], 10, None).unwrap() == forest_expected
                 && loaded.get_nns_by_vector(&data[0], 10, None).unwrap() == expected
                 && live.get_nns_by_vector(&data[5], 3, Some(10_000)).unwrap() == live_expected
                 && reader.get_nns_by_vector(&data[5], 3, Some(10_000)).unwrap() == live_expected
