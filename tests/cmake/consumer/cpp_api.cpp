@@ -997,6 +997,87 @@ void live_timer_mode_and_threads() {
   CHECK(std::filesystem::is_directory(bad));
 }
 
+// The bad-input matrix through ann.hpp (the C-level table is include/ann_errors.md): each bad
+// call throws ann::Error with its documented status and a message, and the index answers as
+// before afterwards.
+void bad_input_matrix() {
+  auto vectors = random_vectors(kItems, kDim, 91);
+  ann::Index index(kDim, ann::Metric::Euclidean);
+  for (uint64_t i = 0; i < kItems; i++) index.add_item(i, vectors[i]);
+  index.build(4);
+  ann::Index fresh(kDim, ann::Metric::Euclidean);
+  fresh.add_item(0, vectors[0]);
+  const std::string path = fresh_dir("cpp-bad-input") + ".ann";
+  index.save(path);
+  ann::Index loaded = ann::Index::load(path);
+  const std::vector<float> q = vectors[7];
+  const auto baseline = index.get_nns_by_vector(q, 10, 2000);
+  std::vector<float> nan_q = q, inf_q = q, short_q(kDim - 1, 0.5f);
+  nan_q[3] = std::nanf("");
+  inf_q[5] = INFINITY;
+  struct Case {
+    const char* what;
+    ann_status status;
+    std::function<void()> call;
+  };
+  const std::vector<Case> cases = {
+      {"dim 0", ANN_STATUS_INVALID_ARGUMENT, [] { ann::Index(0, ann::Metric::Euclidean); }},
+      {"dim above 2^24", ANN_STATUS_INVALID_ARGUMENT,
+       [] { ann::Index((1u << 24) + 1, ann::Metric::Euclidean); }},
+      {"metric out of range", ANN_STATUS_INVALID_ARGUMENT, [] { ann::Index(4, static_cast<ann::Metric>(99)); }},
+      {"unknown metric name", ANN_STATUS_INVALID_ARGUMENT, [] { ann::metric_from_name("cosinus"); }},
+      {"vector of the wrong length", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.add_item(1, short_q); }},
+      {"NaN in a vector", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.add_item(1, nan_q); }},
+      {"infinity in a vector", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.add_item(1, inf_q); }},
+      {"the reserved key", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.add_item(UINT64_MAX, q); }},
+      {"n_trees 0", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.build(0); }},
+      {"n_trees -2", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.build(-2); }},
+      {"n_threads 0", ANN_STATUS_INVALID_ARGUMENT, [&] { fresh.build(2, 0); }},
+      {"graph before the forest", ANN_STATUS_INVALID_STATE, [&] { fresh.build_graph(); }},
+      {"graph degree 257", ANN_STATUS_INVALID_ARGUMENT, [&] { index.build_graph(257); }},
+      {"query before build", ANN_STATUS_INVALID_STATE, [&] { fresh.get_nns_by_vector(q, 3); }},
+      {"save before build", ANN_STATUS_INVALID_STATE, [&] { fresh.save(path + ".unbuilt"); }},
+      {"add to a built index", ANN_STATUS_INVALID_STATE, [&] { index.add_item(kItems, q); }},
+      {"build twice", ANN_STATUS_INVALID_STATE, [&] { index.build(2); }},
+      {"add to a loaded index", ANN_STATUS_INVALID_STATE, [&] { loaded.add_item(kItems, q); }},
+      {"unbuild a loaded index", ANN_STATUS_INVALID_STATE, [&] { loaded.unbuild(); }},
+      {"query of the wrong length", ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_nns_by_vector(short_q, 3); }},
+      {"NaN in a query", ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_nns_by_vector(nan_q, 3); }},
+      {"infinity in a query", ANN_STATUS_INVALID_ARGUMENT, [&] { index.search(inf_q, 3); }},
+      {"search_k -2", ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_nns_by_vector(q, 3, -2); }},
+      {"an item never added", ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_nns_by_item(kItems + 5, 3); }},
+      {"its vector", ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_item_vector(kItems + 5); }},
+      {"a distance to it", ANN_STATUS_INVALID_ARGUMENT, [&] { index.get_distance(0, kItems + 5); }},
+      {"packed words on a float index", ANN_STATUS_INVALID_ARGUMENT,
+       [&] { index.get_nns_packed({1, 2}, 3); }},
+      {"a batch that is not whole rows", ANN_STATUS_INVALID_ARGUMENT,
+       [&] { index.get_nns_batch(short_q, 3); }},
+      {"a missing file", ANN_STATUS_IO, [&] { ann::Index::load(path + ".missing"); }},
+      {"a file that is no index", ANN_STATUS_CORRUPT_FILE, [&] {
+         std::FILE* f = std::fopen((path + ".junk").c_str(), "wb");
+         std::fputs("not an index, just some text that is long enough to have a header", f);
+         std::fclose(f);
+         ann::Index::load(path + ".junk");
+       }},
+  };
+  for (const Case& c : cases) {
+    std::string message = expect_error(c.status, c.call, __LINE__);
+    if (message.empty()) std::fprintf(stderr, "bad input \"%s\": an empty message\n", c.what);
+    CHECK(!message.empty());
+    CHECK(same(index.get_nns_by_vector(q, 10, 2000), baseline));  // still answers as before
+  }
+  // Edge values that work.
+  CHECK(index.get_nns_by_vector(q, 0).empty());
+  CHECK(index.get_nns_by_vector(q, SIZE_MAX, 2000).size() == kItems);  // huge n: every item
+  CHECK(same(index.get_nns_by_vector(q, 10, INT64_MAX), index.get_nns_by_vector(q, 10, 1 << 30)));
+  ann::Index(1, ann::Metric::Euclidean);
+  ann::Index(65536, ann::Metric::Angular);
+  // Moved-from and closed handles are errors, not crashes.
+  ann::Index moved = std::move(fresh);
+  EXPECT_ERROR(ANN_STATUS_INVALID_STATE, fresh.get_nns_by_vector(q, 3));
+  CHECK(same(index.get_nns_by_vector(q, 10, 2000), baseline));
+}
+
 void live_compaction_builds_a_graph() {
   const std::string dir = fresh_dir("cpp-live-graph");
   ann::WriterOptions options;
@@ -1381,6 +1462,7 @@ int main() {
     live_timer_mode_and_threads();
     live_compaction_keeps_answers();
     live_compaction_builds_a_graph();
+    bad_input_matrix();
     live_one_writer_per_directory();
     live_bad_input();
     index_open_reads_files_too();
