@@ -615,7 +615,7 @@ impl Drop for IndexFile {
 /// Adds every base vector, builds the forest and saves it; the in-memory index is then dropped.
 fn build_and_save(data: &Dataset, args: &Args, path: &Path) -> BoxResult<()> {
     let mut index = Index::new(data.base.cols, args.metric)?;
-    index.set_seed(args.seed);
+    index.set_seed(args.seed).expect("a new index takes a seed");
     let started = Instant::now();
     for i in 0..data.base.rows {
         index.add_item(i as u64, data.base.row(i))?;

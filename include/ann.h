@@ -404,7 +404,8 @@ ann_status ann_add_item_packed(ann_index *index,
  * Sets the seed of the next build. One seed always gives the same index, whatever the number
  * of threads. The default is fixed, so builds are repeatable without calling this.
  *
- * Errors: `ANN_STATUS_NULL_POINTER` if `index` is NULL.
+ * Errors: `ANN_STATUS_NULL_POINTER` if `index` is NULL; `ANN_STATUS_INVALID_STATE` on a
+ * loaded, sharded or live index, which keeps the seed it was built with.
  */
 ann_status ann_set_seed(ann_index *index,
                         uint64_t seed);
@@ -449,7 +450,8 @@ ann_status ann_unbuild(ann_index *index);
 
 /**
  * Releases the index's memory or file mapping and leaves it empty, with the same metric and
- * dimension, ready for new items. The handle stays valid.
+ * dimension, ready for new items. The handle stays valid. On a read handle of a live index
+ * it detaches the handle, which then no longer follows the directory.
  *
  * Errors: `ANN_STATUS_NULL_POINTER`.
  */

@@ -23,7 +23,7 @@ const DISK_ITEMS: u64 = 300;
 /// versions apart after a crash.
 fn index_with_seed(seed: u64) -> Index {
     let mut index = Index::new(DIM, Metric::Euclidean).unwrap();
-    index.set_seed(seed);
+    index.set_seed(seed).unwrap();
     let data = SplitMix64::new(5).vectors(ITEMS as usize, DIM, Metric::Euclidean);
     for (i, v) in data.iter().enumerate() {
         index.add_item(i as u64, v).unwrap();
@@ -225,7 +225,7 @@ fn a_full_disk_during_save_or_on_disk_build_is_an_io_error_and_keeps_the_old_fil
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.ann");
     let mut tiny = Index::new(DIM, Metric::Euclidean).unwrap();
-    tiny.set_seed(9);
+    tiny.set_seed(9).unwrap();
     for i in 0..10u64 {
         tiny.add_item(i, &[i as f32; DIM]).unwrap();
     }

@@ -231,7 +231,7 @@ fn on_disk_build_matches_the_in_memory_build() {
 
         let on_disk = dir.path().join(format!("disk-{metric}.ann"));
         let mut index = Index::new(dim, metric).unwrap();
-        index.set_seed(3);
+        index.set_seed(3).unwrap();
         // Some items before switching to disk, the rest after: both must land in the file.
         for (i, v) in data.iter().enumerate().take(100) {
             index.add_item(i as u64, v).unwrap();

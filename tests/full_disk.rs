@@ -43,7 +43,7 @@ impl Drop for SmallDisk {
 
 fn index(n: usize, dim: usize, seed: u64) -> Index {
     let mut index = Index::new(dim, Metric::Euclidean).unwrap();
-    index.set_seed(seed);
+    index.set_seed(seed).unwrap();
     for (i, v) in SplitMix64::new(seed)
         .vectors(n, dim, Metric::Euclidean)
         .iter()

@@ -24,7 +24,7 @@ fn sparse_keys(n: usize) -> Vec<u64> {
 
 fn keyed_index(metric: Metric, dim: usize, keys: &[u64], data: &[Vec<f32>], seed: u64) -> Index {
     let mut index = Index::new(dim, metric).unwrap();
-    index.set_seed(seed);
+    index.set_seed(seed).unwrap();
     for (key, v) in keys.iter().zip(data) {
         index.add_item(*key, v).unwrap();
     }
@@ -181,7 +181,7 @@ fn replacing_unbuilding_and_building_on_disk_keep_keys() {
         .unwrap();
     let on_disk = dir.path().join("disk.ann");
     let mut disk = Index::new(6, Metric::Euclidean).unwrap();
-    disk.set_seed(2);
+    disk.set_seed(2).unwrap();
     disk.on_disk_build(&on_disk).unwrap();
     for (key, v) in keys.iter().zip(&data) {
         disk.add_item(*key, v).unwrap();

@@ -334,3 +334,43 @@ fn the_delta_stays_searchable_as_it_grows() {
     }
     index.verify().unwrap();
 }
+
+/// A log record with a valid checksum but an item no writer logs (the reserved key, or a value
+/// that is not finite) is damage: replay stops before it, so it is never applied, and a writer
+/// cuts it as a torn tail. (A fuzzer found the reserved key making `n_items` overflow.)
+#[test]
+fn a_checksummed_record_of_an_impossible_item_is_never_applied() {
+    for (key, value) in [(u64::MAX, 0.5f32), (7, f32::NAN), (8, f32::INFINITY)] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let writer = Writer::open(dir.path(), &options(Metric::Euclidean)).unwrap();
+            for k in 0..5 {
+                writer.upsert(k, &vector_for(k, 0)).unwrap();
+            }
+        }
+        // Record 6, framed and checksummed as the writer frames its own.
+        let mut body = Vec::new();
+        body.extend_from_slice(&6u64.to_le_bytes()); // LSN
+        body.extend_from_slice(&1u32.to_le_bytes()); // upsert
+        body.extend_from_slice(&1u32.to_le_bytes()); // one entry
+        body.extend_from_slice(&key.to_le_bytes());
+        for _ in 0..DIM {
+            body.extend_from_slice(&value.to_le_bytes());
+        }
+        let mut record = (body.len() as u32).to_le_bytes().to_vec();
+        record.extend_from_slice(&(xxhash_rust::xxh3::xxh3_64(&body) as u32).to_le_bytes());
+        record.extend_from_slice(&body);
+        let log = dir.path().join("wal-000000.log");
+        let mut bytes = std::fs::read(&log).unwrap();
+        bytes.extend_from_slice(&record);
+        std::fs::write(&log, bytes).unwrap();
+
+        let reader = Index::open(dir.path(), false).unwrap();
+        assert_eq!((reader.n_stored(), reader.n_items()), (5, 5), "key {key}");
+        drop(reader);
+        let writer = Writer::open(dir.path(), &options(Metric::Euclidean)).unwrap();
+        assert_eq!(writer.torn_bytes(), record.len() as u64);
+        assert_eq!(writer.index().n_stored(), 5);
+        assert!(writer.index().get_item_vector(key).is_err());
+    }
+}

@@ -69,13 +69,11 @@ pub extern "C" fn ann_add_item_packed(
 /// Sets the seed of the next build. One seed always gives the same index, whatever the number
 /// of threads. The default is fixed, so builds are repeatable without calling this.
 ///
-/// Errors: `ANN_STATUS_NULL_POINTER` if `index` is NULL.
+/// Errors: `ANN_STATUS_NULL_POINTER` if `index` is NULL; `ANN_STATUS_INVALID_STATE` on a
+/// loaded, sharded or live index, which keeps the seed it was built with.
 #[no_mangle]
 pub extern "C" fn ann_set_seed(index: *mut ann_index, seed: u64) -> ann_status {
-    run("ann_set_seed", || {
-        index_mut(index)?.set_seed(seed);
-        Ok(())
-    })
+    run("ann_set_seed", || Ok(index_mut(index)?.set_seed(seed)?))
 }
 
 /// Builds the forest of `n_trees` trees (-1: add trees until the index has twice as many
@@ -124,7 +122,8 @@ pub extern "C" fn ann_unbuild(index: *mut ann_index) -> ann_status {
 }
 
 /// Releases the index's memory or file mapping and leaves it empty, with the same metric and
-/// dimension, ready for new items. The handle stays valid.
+/// dimension, ready for new items. The handle stays valid. On a read handle of a live index
+/// it detaches the handle, which then no longer follows the directory.
 ///
 /// Errors: `ANN_STATUS_NULL_POINTER`.
 #[no_mangle]

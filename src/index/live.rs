@@ -150,7 +150,7 @@ impl Index {
         n_threads: i32,
     ) -> Result<Index> {
         let mut index = Index::new(dim, metric)?;
-        index.set_seed(recipe.seed);
+        index.set_seed(recipe.seed)?;
         for (key, vector) in items {
             index.add_item(*key, vector)?;
         }
@@ -164,7 +164,8 @@ impl Index {
     /// Counts of a live index: live items, and one more than the largest live key.
     pub(super) fn live_counts(&self, live: &Live) -> (u64, u64) {
         let state = live.state.read();
-        (state.n_live() as u64, state.max_key().map_or(0, |k| k + 1))
+        let n_items = state.max_key().map_or(0, |k| k.saturating_add(1));
+        (state.n_live() as u64, n_items)
     }
 
     /// Trees of a live index's segments (the delta's forest is not counted).

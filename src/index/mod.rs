@@ -153,8 +153,16 @@ impl Index {
     }
 
     /// Sets the seed for the next build: one seed gives one index, whatever the thread count.
-    pub fn set_seed(&mut self, seed: u64) {
+    /// A loaded, sharded or live index is never built again here, and keeps the seed it was
+    /// built with: setting one is an `InvalidState` error.
+    pub fn set_seed(&mut self, seed: u64) -> Result<()> {
+        if matches!(self.state, State::Mapped | State::Sharded | State::Live) {
+            return Err(Error::invalid_state(
+                "a loaded, sharded or live index keeps the seed it was built with: set the seed before build, on an index you add items to",
+            ));
+        }
         self.seed = seed;
+        Ok(())
     }
 
     /// Adds (or replaces) item `key` (any value but `u64::MAX`). `vector` has `dim` values; for

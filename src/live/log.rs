@@ -103,6 +103,11 @@ fn decode(body: &[u8], dim: usize) -> Option<(u64, Op)> {
                         .map(|b| f32::from_le_bytes(b.try_into().expect("4"))),
                 );
             }
+            // The writer logs only valid items: a reserved key or a value that is not finite is
+            // damage, even under a matching checksum.
+            if keys.contains(&u64::MAX) || vectors.iter().any(|x| !x.is_finite()) {
+                return None;
+            }
             Some((lsn, Op::Upsert { keys, vectors }))
         }
         OP_DELETE if entries.len() == count.checked_mul(8)? => Some((

@@ -113,6 +113,7 @@ int main(int argc, char **argv) {
     FAILS(ann_add_item(loaded, 0, v), ANN_STATUS_INVALID_STATE, "loaded index");
     FAILS(ann_build(loaded, 1, 1), ANN_STATUS_INVALID_STATE, "loaded index");
     FAILS(ann_unbuild(loaded), ANN_STATUS_INVALID_STATE, "loaded index");
+    FAILS(ann_set_seed(loaded, 5), ANN_STATUS_INVALID_STATE, "keeps the seed it was built with");
     ann_free(loaded);
     loaded = NULL;
 

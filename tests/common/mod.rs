@@ -122,7 +122,7 @@ pub fn build_index(
     seed: u64,
 ) -> ann::Index {
     let mut index = ann::Index::new(dim, metric).unwrap();
-    index.set_seed(seed);
+    index.set_seed(seed).unwrap();
     for (i, v) in base.iter().enumerate() {
         index.add_item(i as u64, v).unwrap();
     }

@@ -71,6 +71,7 @@ def c_int(value: Any) -> int:
 
 #: The largest key: every uint64 but ``2**64 - 1``, which libann reserves as "no key".
 MAX_KEY = _U64_MAX - 1
+_RESERVED = "which is reserved (it means 'no key'): keys are 0 to 2**64 - 2"
 
 
 def key(value: Any) -> int:
@@ -95,6 +96,19 @@ def key(value: Any) -> int:
 def flag(value: Any) -> bool:
     """A boolean flag that Annoy parses as a C int (``include_distances``, ``verbose``)."""
     return bool(c_int(value))
+
+
+def switch(value: Any, name: str) -> bool:
+    """A boolean option of ann's own calls (``include_distances`` of ``search*``): a bool, an
+    int or a numpy bool. Anything else, None and strings included, is a TypeError: read by
+    truth value, ``"no"`` would mean yes."""
+    np = sys.modules.get("numpy")
+    if isinstance(value, bool) or (np is not None and isinstance(value, np.bool_)):
+        return bool(value)
+    try:
+        return bool(operator.index(value))
+    except TypeError:
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}") from None
 
 
 def byte_flag(value: Any) -> bool:
@@ -162,6 +176,9 @@ def vector(values: Vector, f: int) -> Any:
 def matrix(vectors: Any, f: int, np: Any) -> Tuple[Any, int]:
     """A batch of query vectors as one row-major float32 block (through numpy unless ``np``
     is None), and the number of rows."""
+    if vectors is None or isinstance(vectors, (str, bytes)) or not hasattr(vectors, "__iter__"):
+        # numpy would read None or a number as a one-value matrix, and a string as text
+        raise TypeError(f"vectors must be a matrix (rows of {f} numbers), not {type(vectors).__name__}")
     if np is not None:
         block = np.ascontiguousarray(vectors, dtype=np.float32)
         if block.ndim == 1 and block.size == 0:
@@ -229,11 +246,12 @@ def ef(value: Any) -> int:
 
 
 def keys(values: Any, name: str) -> Tuple[Any, int]:
-    """A list of keys (``allow``, ``deny``) as ``uint64_t *`` and its length.
+    """A list of keys (``allow``, ``deny``, a writer's batches) as ``uint64_t *`` and its length.
 
-    Any iterable of ints from 0 to ``2**64 - 1``, or an integer numpy array, passed without
-    a copy when it is contiguous uint64 (or int64 with no negative value). libann copies
-    the list, so the buffer only has to live for the call.
+    Any iterable of ints from 0 to ``2**64 - 2``, or an integer numpy array, passed without
+    a copy when it is contiguous uint64 (or int64 with no negative value). ``2**64 - 1`` is
+    refused, as for a single key: it is reserved, and libann would read it in a list as a key
+    that no item has. libann copies the list, so the buffer only has to live for the call.
     """
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be an iterable of int keys, not {type(values).__name__}")
@@ -244,6 +262,8 @@ def keys(values: Any, name: str) -> Tuple[Any, int]:
         flat = values.reshape(-1)
         if values.dtype.kind == "i" and flat.size and flat.min() < 0:
             raise ValueError(f"{name} holds the negative key {int(flat.min())}: keys are 0 to 2**64 - 2")
+        if flat.dtype == np.uint64 and flat.size and int(flat.max()) == _U64_MAX:
+            raise ValueError(f"{name} holds the key 2**64 - 1, {_RESERVED}")
         if flat.dtype.itemsize == 8:
             block = np.ascontiguousarray(flat).view(np.uint64)  # no copy when contiguous
         else:
@@ -266,6 +286,8 @@ def keys(values: Any, name: str) -> Tuple[Any, int]:
             block.append(value)
     if not block:
         return None, 0
+    if _U64_MAX in block:  # libann would take it as a key that no item can have
+        raise ValueError(f"{name}[{block.index(_U64_MAX)}] is 2**64 - 1, {_RESERVED}")
     return (c_uint64 * len(block)).from_buffer(block), len(block)
 
 

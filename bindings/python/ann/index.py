@@ -268,7 +268,9 @@ class AnnoyIndex:
 
     def verbose(self, v: bool, /) -> bool:
         """Accepted for Annoy compatibility; libann reports problems through exceptions instead."""
-        self._verbose = _args.flag(v)
+        verbose = _args.flag(v)
+        self._live()  # a closed index refuses it, as it refuses every other call
+        self._verbose = verbose
         return True
 
     def build(self, n_trees: int, n_jobs: int = -1) -> bool:
@@ -758,7 +760,7 @@ class AnnoyIndex:
         """
         n = _args.count(n, "n")
         values = _args.vector(vector, self._f)
-        include = bool(include_distances)
+        include = _args.switch(include_distances, "include_distances")
         with Resolved(options, search_k, allow, deny, filter, ef) as resolved:
             return self._search(
                 lib.ann_search, lambda handle: values, n, resolved.options, include, ValueError
@@ -781,7 +783,7 @@ class AnnoyIndex:
         results if the filter accepts it). A key never added is an IndexError."""
         i, n = _args.key(i), _args.count(n, "n")
         item = functools.partial(self._check_item, i=i)
-        include = bool(include_distances)
+        include = _args.switch(include_distances, "include_distances")
         with Resolved(options, search_k, allow, deny, filter, ef) as resolved:
             return self._search(lib.ann_search_by_item, item, n, resolved.options, include, IndexError)
 
@@ -807,7 +809,7 @@ class AnnoyIndex:
         """
         n = _args.count(n, "n")
         n_threads = _args.c_int(n_threads)
-        include_distances = bool(include_distances)
+        include_distances = _args.switch(include_distances, "include_distances")
         np = _batch_numpy()
         matrix, n_queries = _args.matrix(vectors, self._f, np)
         with Resolved(options, search_k, allow, deny, filter, ef) as resolved:

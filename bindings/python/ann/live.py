@@ -102,6 +102,8 @@ class Writer:
         if not isinstance(metric, str):
             raise TypeError(f"metric must be a str, not {type(metric).__name__}")
         metric_code = _native.metric_code(metric)
+        if not isinstance(durability, str):
+            raise TypeError(f"durability must be a str, 'sync' or 'timer', not {type(durability).__name__}")
         if durability not in _DURABILITY:
             raise ValueError(f"durability must be 'sync' or 'timer', got {durability!r}")
         flush_ms = operator.index(flush_ms)

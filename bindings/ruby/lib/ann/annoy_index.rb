@@ -71,7 +71,10 @@ module Ann
 
     # Memory-maps `filename`: a libann file, whose metric and dimension must match this index,
     # or a header-less Annoy file, read with this index's metric and n_features. Returns true.
+    # Raises Ann::ClosedError after #close, as every other call does.
     def load(filename, prefault: false)
+      raise ClosedError, Handle::INDEX_CLOSED if closed?
+
       loaded = case Ann.file_info(filename).kind
                when :native then matching(Index.load(filename, prefault: prefault), filename)
                when :annoy then Index.load_annoy(filename, dim, metric, prefault: prefault)
@@ -130,8 +133,11 @@ module Ann
       true
     end
 
-    # Accepted for annoy-rb compatibility; libann reports problems by raising instead.
+    # Accepted for annoy-rb compatibility; libann reports problems by raising instead. Raises
+    # Ann::ClosedError after #close, as every other call does.
     def verbose(_flag)
+      raise ClosedError, Handle::INDEX_CLOSED if closed?
+
       nil
     end
 

@@ -48,7 +48,7 @@ module Ann
     # memory for a `const uint64_t *`, and their number. The checks run in C-level loops (no
     # per-key Ruby code); only a failure looks at the keys one by one to name the culprit.
     def key_buffer(values, name)
-      raise ArgumentError, "#{name} must be an Array of keys, not #{values.class}" unless values.respond_to?(:to_a)
+      raise ArgumentError, "#{name} must be an Array of keys, not #{values.class}" unless listish?(values)
 
       keys = values.to_a
       unless keys.all?(Integer)
@@ -122,8 +122,8 @@ module Ann
     def put_floats(buffer, offset, values, name)
       buffer.put_array_of_float(offset, values)
     rescue RangeError, TypeError => e
-      culprit = values.find { |x| !x.is_a?(Numeric) }
-      raise ArgumentError, "#{name} must hold Numeric values, not #{culprit.class}" if culprit
+      culprit = values.index { |x| !x.is_a?(Numeric) } # an index: the culprit itself may be nil
+      raise ArgumentError, "#{name} must hold Numeric values, not #{values[culprit].class}" if culprit
 
       raise ArgumentError, "#{name}: #{e.message}"
     end
@@ -142,9 +142,15 @@ module Ann
       buffer
     end
 
+    # Whether `value` is a list: anything with #to_a (an Array, a Set, a Range...) but nil,
+    # whose #to_a is [] (nil is a missing argument, never an empty list).
+    def listish?(value)
+      !value.nil? && value.respond_to?(:to_a)
+    end
+
     # `value` as an Array of `length` elements.
     def array(value, length, name)
-      raise ArgumentError, "#{name} must be an Array, not #{value.class}" unless value.respond_to?(:to_a)
+      raise ArgumentError, "#{name} must be an Array, not #{value.class}" unless listish?(value)
 
       values = value.to_a
       raise ArgumentError, "#{name} has #{values.size} values, but the index needs #{length}" if values.size != length

@@ -65,7 +65,7 @@ module Ann
       # #n_trees their sums; adding, building and saving raise Ann::StateError. Opening reads
       # every shard's keys, to check that none repeats. Takes a block as #load does.
       def open_shards(paths, prefault: false, &block)
-        unless paths.respond_to?(:to_a) && !paths.is_a?(String)
+        unless Convert.listish?(paths) && !paths.is_a?(String)
           raise ArgumentError, "paths must be an Array of paths, not #{paths.class}"
         end
 

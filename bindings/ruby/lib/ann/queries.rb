@@ -136,7 +136,7 @@ module Ann
 
     # `vectors` as one native buffer of rows, and the number of rows.
     def query_rows(vectors)
-      raise ArgumentError, "vectors must be an Array of vectors, not #{vectors.class}" unless vectors.respond_to?(:to_a)
+      raise ArgumentError, "vectors must be an Array of vectors, not #{vectors.class}" unless Convert.listish?(vectors)
 
       rows = vectors.to_a
       [Convert.float_rows(rows, dim), rows.size]

@@ -105,7 +105,7 @@ module Ann
     # of them are there or none; a bad vector refuses the whole batch. Returns self.
     def upsert_batch(keys, vectors)
       key_buffer, count = Convert.key_buffer(keys, 'keys')
-      raise ArgumentError, "vectors must be an Array of vectors, not #{vectors.class}" unless vectors.respond_to?(:to_a)
+      raise ArgumentError, "vectors must be an Array of vectors, not #{vectors.class}" unless Convert.listish?(vectors)
 
       rows = vectors.to_a
       raise ArgumentError, "#{count} keys but #{rows.size} vectors: give one vector per key" if rows.size != count

@@ -100,7 +100,7 @@ public final class AnnIndex implements AutoCloseable {
      *     index ({@link Status#CORRUPT_FILE})
      */
     public static AnnIndex load(String path, boolean prefault) throws IOException {
-        return new AnnIndex(Native.load(NativeLoader.cString(path), prefault));
+        return new AnnIndex(Native.load(NativeLoader.cString(path, "path"), prefault));
     }
 
     /** {@link #load(String, boolean)} without prefaulting. */
@@ -121,7 +121,7 @@ public final class AnnIndex implements AutoCloseable {
         if (dim <= 0) {
             throw new IllegalArgumentException("dim must be positive, got " + dim);
         }
-        return new AnnIndex(Native.loadAnnoy(NativeLoader.cString(path), dim, metric.code(), prefault));
+        return new AnnIndex(Native.loadAnnoy(NativeLoader.cString(path, "path"), dim, metric.code(), prefault));
     }
 
     /**
@@ -163,7 +163,7 @@ public final class AnnIndex implements AutoCloseable {
      *     is not a live index), or a file is damaged ({@link Status#CORRUPT_FILE})
      */
     public static AnnIndex open(String path, boolean prefault) throws IOException {
-        return new AnnIndex(Native.open(NativeLoader.cString(path), prefault));
+        return new AnnIndex(Native.open(NativeLoader.cString(path, "path"), prefault));
     }
 
     /** {@link #open(String, boolean)} without prefaulting. */
@@ -188,7 +188,7 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IOException if the file is missing, or a native file's header is damaged
      */
     public static FileInfo fileInfo(String path) throws IOException {
-        return FileInfo.fromFields(Native.fileInfo(NativeLoader.cString(path)));
+        return FileInfo.fromFields(Native.fileInfo(NativeLoader.cString(path, "path")));
     }
 
     /** The version of the libann actually loaded, e.g. "0.1.0". */
@@ -327,7 +327,7 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IOException if the file cannot be created
      */
     public void onDiskBuild(String path) throws IOException {
-        byte[] file = NativeLoader.cString(path);
+        byte[] file = NativeLoader.cString(path, "path");
         this.<Void, IOException>exclusive(p -> {
             Native.onDiskBuild(p, file);
             return null;
@@ -344,7 +344,7 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IOException if the file cannot be written
      */
     public void save(String path) throws IOException {
-        byte[] file = NativeLoader.cString(path);
+        byte[] file = NativeLoader.cString(path, "path");
         this.<Void, IOException>shared(p -> {
             Native.save(p, file);
             return null;
@@ -359,7 +359,7 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IOException if the file cannot be written
      */
     public void saveAnnoy(String path) throws IOException {
-        byte[] file = NativeLoader.cString(path);
+        byte[] file = NativeLoader.cString(path, "path");
         this.<Void, IOException>shared(p -> {
             Native.saveAnnoy(p, file);
             return null;
@@ -406,7 +406,7 @@ public final class AnnIndex implements AutoCloseable {
      * @throws IOException if the file cannot be written
      */
     public void export(String path) throws IOException {
-        byte[] file = NativeLoader.cString(path);
+        byte[] file = NativeLoader.cString(path, "path");
         this.<Void, IOException>shared(p -> {
             Native.export(p, file);
             return null;

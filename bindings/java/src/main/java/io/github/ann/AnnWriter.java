@@ -41,7 +41,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p><b>Threads.</b> Every method may be called from any number of threads at once (libann's
  * writer is synchronised; concurrent upserts share one log sync). {@link #compact(int)} runs on
  * the calling thread while writes and queries on other threads go on. {@link #close()} waits for
- * the calls running on other threads (a compaction too) to finish; every call after it throws
+ * the calls running on other threads (a compaction too) to finish; every call after it but the
+ * accessors ({@link #directory()}, {@link #dim()}, {@link #metric()}, {@link #options()}) throws
  * {@link IllegalStateException}.
  *
  * <p><b>Lifetime.</b> Close the writer (try-with-resources) to sync the log and release the
@@ -94,7 +95,7 @@ public final class AnnWriter implements AutoCloseable {
             throw new IllegalArgumentException("dim must be positive, got " + dim);
         }
         WriterOptions settings = options == null ? WriterOptions.defaults() : options;
-        long pointer = Native.writerOpen(NativeLoader.cString(dir), dim, metric.code(),
+        long pointer = Native.writerOpen(NativeLoader.cString(dir, "dir"), dim, metric.code(),
                 settings.durability().code(), settings.flushMs(), settings.nTrees(), settings.graph(),
                 settings.graphDegree());
         return new AnnWriter(pointer, dir, dim, metric, settings);
@@ -286,10 +287,11 @@ public final class AnnWriter implements AutoCloseable {
 
     /**
      * Syncs the log, releases the directory to the next writer and frees the writer, after the
-     * calls running on other threads finish. Idempotent; later calls (other than {@code close}
-     * and {@link #isClosed()}) throw {@link IllegalStateException}. Indexes from {@link #index()}
-     * stay usable. A failure of this last sync cannot be reported: call {@link #sync()} first to
-     * see it.
+     * calls running on other threads finish. Idempotent; later calls (other than {@code close},
+     * {@link #isClosed()} and the accessors {@link #directory()}, {@link #dim()}, {@link
+     * #metric()}, {@link #options()} and {@code toString}, which keep their values) throw {@link
+     * IllegalStateException}. Indexes from {@link #index()} stay usable. A failure of this last
+     * sync cannot be reported: call {@link #sync()} first to see it.
      */
     @Override
     public void close() {

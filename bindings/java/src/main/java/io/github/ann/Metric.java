@@ -20,7 +20,7 @@ public enum Metric {
      * @throws AnnArgumentException for an unknown name
      */
     public static Metric fromName(String name) {
-        return fromCode(Native.metricFromName(NativeLoader.cString(name)));
+        return fromCode(Native.metricFromName(NativeLoader.cString(name, "name")));
     }
 
     /** The library's canonical name: "angular", "euclidean", "manhattan", "dot" or "hamming". */

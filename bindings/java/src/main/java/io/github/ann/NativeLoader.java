@@ -206,6 +206,14 @@ final class NativeLoader {
         return terminated;
     }
 
+    /**
+     * {@link #cString(String)} of a caller's argument: null is a {@link NullPointerException}
+     * naming the parameter, as {@link java.util.Objects#requireNonNull(Object, String)} gives.
+     */
+    static byte[] cString(String text, String parameter) {
+        return cString(java.util.Objects.requireNonNull(text, parameter));
+    }
+
     /** The JDK's file-name encoding, resolved once. */
     private static final class Encoding {
         static final java.nio.charset.Charset FILE_NAMES = fileNames();
