@@ -557,6 +557,11 @@ case(
     ),
     lambda m, t: index(m).on_disk_build(str(t / "late.ann")),
 )
+case(
+    "set_seed on a loaded index",
+    Differs(Exception, RETURNS, "a loaded index keeps the seed it was built with; Annoy ignores the call"),
+    lambda m, t: loaded(m, t).set_seed(5),
+)
 
 
 # -- running the table --------------------------------------------------------------------
