@@ -10,7 +10,7 @@
 //! unusable in a child process forked after it started.
 
 use crate::codes::{self, Codes};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
 use crate::split::{self, Plane, Random, Splitter};
@@ -66,121 +66,111 @@ pub(crate) fn build_forest(
             .filter(|&i| layout.n_descendants(items.get(i as usize)) >= 1)
             .collect()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("ann-build-{i}"))
-        .stack_size(16 << 20)
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::OutOfMemory,
-                format!("cannot start {threads} build threads ({e}); pass fewer threads"),
-            )
-        })?;
-
-    let codes = pool.install(|| {
-        let items = Nodes {
-            layout,
-            bytes: &storage.bytes()[..n_items * layout.node_size],
-        };
-        codes::encode(crate::kernels::kernels(), items, n_items, &present)
-    })?;
-
-    let mut roots: Vec<usize> = Vec::new();
-    let mut next_tree = 0usize;
-    // The first batch is one tree per thread, which tells how large a tree is.
-    let mut batch = threads;
-    'grow: loop {
-        let wanted = match trees {
-            TreeCount::Fixed(t) => t.saturating_sub(next_tree).min(batch),
-            TreeCount::Auto => batch,
-        };
-        if wanted == 0 || done(trees, roots.len(), storage, layout, n_items) {
-            break;
-        }
-        let built: Vec<Result<Tree>> = {
+    crate::pool::with_build_pool(threads, "build", |pool| {
+        let codes = pool.install(|| {
             let items = Nodes {
                 layout,
                 bytes: &storage.bytes()[..n_items * layout.node_size],
             };
-            let codes = codes
-                .as_ref()
-                .and_then(|c| Codes::parse(c.bytes(), layout.metric, layout.dim, n_items).ok())
-                .flatten();
-            let present = &present;
-            pool.install(|| {
-                (next_tree..next_tree + wanted)
-                    .into_par_iter()
-                    .map(|t| {
-                        let rng = Random::for_tree(seed, t as u64);
-                        Tree::build(items, codes, n_items, present, rng)
-                    })
-                    .collect()
-            })
-        };
-        if next_tree == 0 {
-            if let Some(Ok(first)) = built.first() {
-                let tree_bytes = first.len_bytes().max(1);
-                let per_thread =
-                    (IN_FLIGHT_BYTES / threads / tree_bytes).clamp(1, MAX_TREES_PER_THREAD);
-                batch = threads * per_thread;
-                if let TreeCount::Auto = trees {
-                    // Trees past the target are built for nothing: aim for the few needed.
-                    let nodes_needed =
-                        (2 * n_items).saturating_sub(storage.bytes().len() / layout.node_size);
-                    let trees_needed = nodes_needed.div_ceil(tree_bytes / layout.node_size + 1);
-                    batch = batch
-                        .min(trees_needed.next_multiple_of(threads))
-                        .max(threads);
-                }
-                if let TreeCount::Fixed(t) = trees {
-                    // Reserve the whole forest once, estimated from the first tree.
-                    let estimate = (first.len_bytes() + layout.node_size) * t * 21 / 20;
-                    storage.reserve(estimate)?;
-                }
-            }
-        }
-        next_tree += wanted;
-        let built = built.into_iter().collect::<Result<Vec<Tree>>>()?;
-        // The trees this batch contributes: all of them, or for Annoy's rule those appended
-        // before the index holds twice as many nodes as items.
-        let mut n_nodes = storage.bytes().len() / layout.node_size;
-        let mut take = 0;
-        for tree in &built {
-            let enough = match trees {
-                TreeCount::Fixed(t) => roots.len() + take >= t,
-                TreeCount::Auto => n_nodes >= 2 * n_items,
+            codes::encode(crate::kernels::kernels(), items, n_items, &present)
+        })?;
+
+        let mut roots: Vec<usize> = Vec::new();
+        let mut next_tree = 0usize;
+        // The first batch is one tree per thread, which tells how large a tree is.
+        let mut batch = threads;
+        'grow: loop {
+            let wanted = match trees {
+                TreeCount::Fixed(t) => t.saturating_sub(next_tree).min(batch),
+                TreeCount::Auto => batch,
             };
-            if enough {
+            if wanted == 0 || done(trees, roots.len(), storage, layout, n_items) {
                 break;
             }
-            n_nodes += tree.len_bytes() / layout.node_size;
-            take += 1;
+            let built: Vec<Result<Tree>> = {
+                let items = Nodes {
+                    layout,
+                    bytes: &storage.bytes()[..n_items * layout.node_size],
+                };
+                let codes = codes
+                    .as_ref()
+                    .and_then(|c| Codes::parse(c.bytes(), layout.metric, layout.dim, n_items).ok())
+                    .flatten();
+                let present = &present;
+                pool.install(|| {
+                    (next_tree..next_tree + wanted)
+                        .into_par_iter()
+                        .map(|t| {
+                            let rng = Random::for_tree(seed, t as u64);
+                            Tree::build(items, codes, n_items, present, rng)
+                        })
+                        .collect()
+                })
+            };
+            if next_tree == 0 {
+                if let Some(Ok(first)) = built.first() {
+                    let tree_bytes = first.len_bytes().max(1);
+                    let per_thread =
+                        (IN_FLIGHT_BYTES / threads / tree_bytes).clamp(1, MAX_TREES_PER_THREAD);
+                    batch = threads * per_thread;
+                    if let TreeCount::Auto = trees {
+                        // Trees past the target are built for nothing: aim for the few needed.
+                        let nodes_needed =
+                            (2 * n_items).saturating_sub(storage.bytes().len() / layout.node_size);
+                        let trees_needed = nodes_needed.div_ceil(tree_bytes / layout.node_size + 1);
+                        batch = batch
+                            .min(trees_needed.next_multiple_of(threads))
+                            .max(threads);
+                    }
+                    if let TreeCount::Fixed(t) = trees {
+                        // Reserve the whole forest once, estimated from the first tree.
+                        let estimate = (first.len_bytes() + layout.node_size) * t * 21 / 20;
+                        storage.reserve(estimate)?;
+                    }
+                }
+            }
+            next_tree += wanted;
+            let built = built.into_iter().collect::<Result<Vec<Tree>>>()?;
+            // The trees this batch contributes: all of them, or for Annoy's rule those appended
+            // before the index holds twice as many nodes as items.
+            let mut n_nodes = storage.bytes().len() / layout.node_size;
+            let mut take = 0;
+            for tree in &built {
+                let enough = match trees {
+                    TreeCount::Fixed(t) => roots.len() + take >= t,
+                    TreeCount::Auto => n_nodes >= 2 * n_items,
+                };
+                if enough {
+                    break;
+                }
+                n_nodes += tree.len_bytes() / layout.node_size;
+                take += 1;
+            }
+            let all_taken = take == built.len();
+            roots.extend(append_trees(
+                layout,
+                storage,
+                n_items,
+                &built[..take],
+                pool,
+            )?);
+            if !all_taken {
+                break 'grow;
+            }
         }
-        let all_taken = take == built.len();
-        roots.extend(append_trees(
-            layout,
-            storage,
-            n_items,
-            &built[..take],
-            &pool,
-        )?);
-        if !all_taken {
-            break 'grow;
-        }
-    }
 
-    let n_nodes = storage.bytes().len() / layout.node_size;
-    check_node_count(n_nodes + roots.len())?;
-    storage.resize((n_nodes + roots.len()) * layout.node_size)?;
-    let nodes = storage.bytes_mut().expect("building needs writable nodes");
-    let s = layout.node_size;
-    for (i, &root) in roots.iter().enumerate() {
-        nodes.copy_within(root * s..(root + 1) * s, (n_nodes + i) * s);
-    }
-    Ok(Built {
-        n_trees: roots.len(),
-        codes,
+        let n_nodes = storage.bytes().len() / layout.node_size;
+        check_node_count(n_nodes + roots.len())?;
+        storage.resize((n_nodes + roots.len()) * layout.node_size)?;
+        let nodes = storage.bytes_mut().expect("building needs writable nodes");
+        let s = layout.node_size;
+        for (i, &root) in roots.iter().enumerate() {
+            nodes.copy_within(root * s..(root + 1) * s, (n_nodes + i) * s);
+        }
+        Ok(Built {
+            n_trees: roots.len(),
+            codes,
+        })
     })
 }
 

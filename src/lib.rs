@@ -43,6 +43,7 @@ mod keys;
 mod live;
 pub mod metric;
 mod node;
+mod pool;
 mod rank;
 mod search;
 mod split;

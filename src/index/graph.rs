@@ -34,25 +34,22 @@ impl Index {
             }
         };
         let threads = super::thread_count(n_threads)?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("ann-graph-{i}"))
-            .build()
-            .map_err(|e| Error::invalid_state(format!("cannot start build threads: {e}")))?;
         let forest = self.forest();
         let items: Vec<u32> = (0..self.n_items)
             .filter(|&slot| self.layout.n_descendants(forest.nodes.get(slot)) == 1)
             .map(|slot| slot as u32)
             .collect();
-        let built = build::build(
-            forest.nodes,
-            forest.codes,
-            self.n_items,
-            &items,
-            degree,
-            self.seed,
-            &pool,
-        )?;
+        let built = crate::pool::with_build_pool(threads, "graph", |pool| {
+            build::build(
+                forest.nodes,
+                forest.codes,
+                self.n_items,
+                &items,
+                degree,
+                self.seed,
+                pool,
+            )
+        })?;
         let bytes = graph::encode(&built.adjacency, built.degree, built.entry);
         let mut section = HeapNodes::default();
         section.resize(bytes.len())?;
