@@ -19,9 +19,11 @@
 //! ```
 //!
 //! The modules follow the data: [`metric`] names the distances, `kernels` computes them,
-//! `node` lays nodes out in bytes, `split` chooses hyperplanes, `build` grows the forest,
-//! `search` walks it, `format` reads and writes the file header, `storage` holds the bytes
-//! (heap, file under construction, or read-only mapping), and [`Index`] ties them together.
+//! `node` lays nodes out in bytes, `split` chooses hyperplanes, `build` grows the forest (on a
+//! `pool` of its own), `search` walks it, `graph` adds a proximity graph, `format` reads and
+//! writes the file header, `storage` holds the bytes (heap, file under construction, or
+//! read-only mapping), `live` keeps a directory of segments and a log, `ffi` is the C API, and
+//! [`Index`] ties them together.
 
 #[cfg(target_endian = "big")]
 compile_error!(
