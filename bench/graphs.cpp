@@ -203,15 +203,6 @@ double load_seconds(const GraphLibrary& lib, const std::string& path) {
   return best;
 }
 
-std::string json_curve(const std::vector<Pass>& passes) {
-  std::ostringstream s;
-  s << "[";
-  for (size_t i = 0; i < passes.size(); i++)
-    s << (i ? "," : "") << "{\"ef\":" << passes[i].effort << ",\"recall\":" << passes[i].recall
-      << ",\"qps\":" << passes[i].qps << "}";
-  return s.str() + "]";
-}
-
 void run(const Options& o) {
   Dataset data = load_dataset(o);
   ann_metric metric_code;
@@ -284,7 +275,7 @@ void run(const Options& o) {
                "\"n_queries\":%zu,\"trees\":%d,\"degree\":%u",
                o.name.c_str(), o.metric.c_str(), data.base.rows, data.base.cols, data.queries.rows, o.trees, o.degree);
   for (auto& f : figures) std::fprintf(out, ",\"%s\":%.6g", f.first.c_str(), f.second);
-  for (auto& c : curves) std::fprintf(out, ",\"%s_curve\":%s", c.first.c_str(), json_curve(c.second).c_str());
+  for (auto& c : curves) std::fprintf(out, ",\"%s_curve\":%s", c.first.c_str(), json_curve(c.second, "ef").c_str());
   std::fprintf(out, "}\n");
   std::fclose(out);
 }

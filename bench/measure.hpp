@@ -14,6 +14,7 @@
 #include <cstring>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -116,6 +117,16 @@ inline Pass run_pass(const Loaded& index, const Matrix<float>& queries, const Ma
     for (size_t i = 0; i < n; i++) hits += expected.count(found[q * n + i]);
   }
   return {effort, double(hits) / double(queries.rows * n), double(queries.rows) / seconds};
+}
+
+// A sweep as a JSON array of {<effort_key>: effort, "recall", "qps"}, for bench/report.py.
+inline std::string json_curve(const std::vector<Pass>& passes, const char* effort_key) {
+  std::ostringstream s;
+  s << "[";
+  for (size_t i = 0; i < passes.size(); i++)
+    s << (i ? "," : "") << "{\"" << effort_key << "\":" << passes[i].effort << ",\"recall\":" << passes[i].recall
+      << ",\"qps\":" << passes[i].qps << "}";
+  return s.str() + "]";
 }
 
 }  // namespace bench

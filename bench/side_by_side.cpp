@@ -96,15 +96,6 @@ double load_seconds(const Library& lib, const std::string& path, size_t dim) {
   return best;
 }
 
-std::string json_curve(const std::vector<Pass>& passes) {
-  std::ostringstream s;
-  s << "[";
-  for (size_t i = 0; i < passes.size(); i++)
-    s << (i ? "," : "") << "{\"search_k\":" << passes[i].effort << ",\"recall\":" << passes[i].recall
-      << ",\"qps\":" << passes[i].qps << "}";
-  return s.str() + "]";
-}
-
 // ann's filtered search (ann_search with a random allow-list) at `search_k`, for selectivities
 // from every item to one: queries per second, recall@n against the exact filtered answer, and
 // whether every answer had exactly min(n, accepted) results. Returns a JSON array.
@@ -236,7 +227,7 @@ void run(const Options& o) {
     std::fprintf(out, "{\"dataset\":\"%s\",\"metric\":\"%s\",\"n_items\":%zu,\"dim\":%zu,\"n_queries\":%zu,\"trees\":%d",
                  o.name.c_str(), o.metric.c_str(), base.rows, dim, queries.rows, trees);
     for (auto& f : figures) std::fprintf(out, ",\"%s\":%.6g", f.first.c_str(), f.second);
-    for (auto& c : curves) std::fprintf(out, ",\"%s_curve\":%s", c.first.c_str(), json_curve(c.second).c_str());
+    for (auto& c : curves) std::fprintf(out, ",\"%s_curve\":%s", c.first.c_str(), json_curve(c.second, "search_k").c_str());
     std::fprintf(out, ",\"ann_filter_curve\":%s", filter_json.c_str());
     std::fprintf(out, "}\n");
     std::fclose(out);
