@@ -166,6 +166,11 @@ impl<'a> Codes<'a> {
         }
     }
 
+    /// Items (rows) the codes cover.
+    pub fn len(&self) -> usize {
+        self.n_items
+    }
+
     /// A copy of the parameters, to encode more items as these were.
     pub fn quantiser(&self) -> Quantiser {
         Quantiser::from_params(self.min.to_vec(), self.scale.to_vec())

@@ -78,6 +78,18 @@ impl SlotSet {
             .is_some_and(|w| w >> (slot % 64) & 1 == 1)
     }
 
+    /// Takes `slot` out; true when it was in the set.
+    pub fn remove(&mut self, slot: usize) -> bool {
+        match self.words.get_mut(slot / 64) {
+            Some(word) if *word >> (slot % 64) & 1 == 1 => {
+                *word &= !(1u64 << (slot % 64));
+                self.len -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Adds `slot`; true when it was not in the set.
     pub fn insert(&mut self, slot: usize) -> bool {
         if self.words.len() <= slot / 64 {

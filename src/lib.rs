@@ -20,7 +20,7 @@
 //!
 //! The modules follow the data: [`metric`] names the distances, `kernels` computes them,
 //! `node` lays nodes out in bytes, `split` chooses hyperplanes, `build` grows the forest (on a
-//! `pool` of its own), `search` walks it, `graph` adds a proximity graph, `format` reads and
+//! `pool` of its own), `search` walks it (with an `overlay` of items listed at its nodes), `graph` adds a proximity graph, `format` reads and
 //! writes the file header, `storage` holds the bytes (heap, file under construction, or
 //! read-only mapping), `live` keeps a directory of segments and a log, `ffi` is the C API, and
 //! [`Index`] ties them together.
@@ -45,6 +45,7 @@ mod keys;
 mod live;
 pub mod metric;
 mod node;
+mod overlay;
 mod pool;
 mod rank;
 mod search;

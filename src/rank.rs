@@ -38,15 +38,15 @@ pub(crate) fn rank(
     s.scored.clear();
     match (&forest.codes, query) {
         (Some(codes), Query::Floats { v, .. }) => {
-            score_codes(s, codes, v);
+            score_codes(forest, s, codes, query, v);
             finish(forest, s, query, n, true, out);
         }
         _ => {
             for (c, &slot) in s.candidates.iter().enumerate() {
                 if let Some(&ahead) = s.candidates.get(c + PREFETCH_DISTANCE) {
-                    kernels::prefetch(forest.nodes.get(ahead as usize));
+                    kernels::prefetch(forest.item_node(ahead as usize));
                 }
-                let item = forest.nodes.get(slot as usize);
+                let item = forest.item_node(slot as usize);
                 if layout.n_descendants(item) == 1 {
                     s.scored.push((score(layout, k, query, item), slot));
                 }
@@ -69,7 +69,7 @@ pub(crate) fn finish(
     let layout = forest.nodes.layout;
     let k = kernels::kernels();
     // Ties go to the smaller key: the smaller slot, unless slots are in no key order.
-    let ordered = forest.keys.ordered();
+    let ordered = forest.keys.ordered() && forest.overlay.is_none();
     let by_score_then_key = |a: &(f32, i32), b: &(f32, i32)| {
         a.0.total_cmp(&b.0).then_with(|| {
             if ordered {
@@ -91,10 +91,10 @@ pub(crate) fn finish(
         let scored = &mut s.scored;
         for c in 0..scored.len() {
             if let Some(&(_, ahead)) = scored.get(c + PREFETCH_DISTANCE) {
-                kernels::prefetch(forest.nodes.get(ahead as usize));
+                kernels::prefetch(forest.item_node(ahead as usize));
             }
             let slot = scored[c].1 as usize;
-            scored[c].0 = score(layout, k, query, forest.nodes.get(slot));
+            scored[c].0 = score(layout, k, query, forest.item_node(slot));
         }
     }
     let p = n.min(s.scored.len());
@@ -108,16 +108,40 @@ pub(crate) fn finish(
     }));
 }
 
-/// Scores every candidate on its code (holes have none).
-fn score_codes(s: &mut Scratch, codes: &Codes, query: &[f32]) {
+/// Scores every candidate on its code (holes have none). An overlay's items are scored on
+/// their codes too, which share the forest's quantiser, or exactly when they have none.
+fn score_codes(forest: &Forest, s: &mut Scratch, codes: &Codes, query: &Query, v: &[f32]) {
     let k = kernels::kernels();
-    let prepared = codes.prepare(k, query, &mut s.weights);
-    for (c, &slot) in s.candidates.iter().enumerate() {
+    let prepared = codes.prepare(k, v, &mut s.weights);
+    let n_items = forest.n_items;
+    for (c, &id) in s.candidates.iter().enumerate() {
         if let Some(&ahead) = s.candidates.get(c + CODE_PREFETCH_DISTANCE) {
-            codes.prefetch(ahead as usize);
+            match &forest.overlay {
+                Some(o) if ahead as usize >= n_items => {
+                    if let Some(extra) = &o.codes {
+                        extra.prefetch(ahead as usize - n_items);
+                    }
+                }
+                _ => codes.prefetch(ahead as usize),
+            }
         }
-        if let Some(score) = codes.score(k, &prepared, &s.weights, slot as usize) {
-            s.scored.push((score, slot));
+        let score = match &forest.overlay {
+            Some(o) if id as usize >= n_items => {
+                let slot = id as usize - n_items;
+                match &o.codes {
+                    Some(extra) if slot < extra.len() => {
+                        extra.score(k, &prepared, &s.weights, slot)
+                    }
+                    Some(_) => None,
+                    None => o
+                        .is_item(slot)
+                        .then(|| score(forest.nodes.layout, k, query, o.nodes.get(slot))),
+                }
+            }
+            _ => codes.score(k, &prepared, &s.weights, id as usize),
+        };
+        if let Some(score) = score {
+            s.scored.push((score, id));
         }
     }
 }

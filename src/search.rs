@@ -26,6 +26,7 @@ use crate::kernels::{self, Kernels};
 use crate::keys::{SlotKeys, SlotSet};
 use crate::metric::Metric;
 use crate::node::{Layout, Nodes};
+use crate::overlay::OverlayView;
 use crate::rank;
 use crate::split::hamming_bit_is_set;
 use std::cell::RefCell;
@@ -33,6 +34,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 /// What a search is asked for.
+#[derive(Clone, Copy)]
 pub(crate) struct Request<'a> {
     pub n: usize,
     /// Accepted candidates to collect; `None` means `n * n_trees`.
@@ -177,6 +179,21 @@ impl Scratch {
         }
     }
 
+    /// Meets `id` in a leaf: marks it when new, and returns 1 when it is accepted (an accepted
+    /// id counts toward `search_k` each time it is met, as Annoy counts).
+    #[inline]
+    fn meet(&mut self, id: i32, accepts: &dyn Fn(i32) -> bool) -> usize {
+        match self.seen(id) {
+            Seen::Accepted => 1,
+            Seen::Refused => 0,
+            Seen::New => {
+                let accepted = accepts(id);
+                self.mark(id, accepted);
+                usize::from(accepted)
+            }
+        }
+    }
+
     #[inline]
     fn mark(&mut self, slot: i32, accepted: bool) {
         self.seen[slot as usize] = self.epoch + u16::from(!accepted);
@@ -204,12 +221,32 @@ pub(crate) struct Forest<'a> {
     pub keys: SlotKeys<'a>,
     /// The graph over the items, when the index has one: queries walk it instead.
     pub graph: Option<Graph<'a>>,
+    /// Items listed at the forest's nodes but stored elsewhere (see `overlay`): search numbers
+    /// them from `n_items` on.
+    pub overlay: Option<OverlayView<'a>>,
 }
 
 impl Forest<'_> {
     #[inline]
-    pub fn key_of(&self, slot: usize) -> u64 {
-        self.keys.key_of(slot)
+    pub fn key_of(&self, id: usize) -> u64 {
+        match &self.overlay {
+            Some(o) if id >= self.n_items => o.keys.key_of(id - self.n_items),
+            _ => self.keys.key_of(id),
+        }
+    }
+
+    /// Ids a search may meet: the slots, then the overlay's.
+    pub fn n_ids(&self) -> usize {
+        self.n_items + self.overlay.as_ref().map_or(0, OverlayView::slots)
+    }
+
+    /// The item node of id `id` (`id < n_ids()`).
+    #[inline]
+    pub fn item_node(&self, id: usize) -> &[u8] {
+        match &self.overlay {
+            Some(o) if id >= self.n_items => o.nodes.get(id - self.n_items),
+            _ => self.nodes.get(id),
+        }
     }
 
     /// The slot of item `key`, if such an item is stored.
@@ -219,8 +256,22 @@ impl Forest<'_> {
     }
 
     #[inline]
-    fn is_item(&self, slot: usize) -> bool {
-        self.nodes.layout.n_descendants(self.nodes.get(slot)) == 1
+    fn is_item(&self, id: usize) -> bool {
+        match &self.overlay {
+            Some(o) if id >= self.n_items => o.is_item(id - self.n_items),
+            _ => self.nodes.layout.n_descendants(self.nodes.get(id)) == 1,
+        }
+    }
+
+    /// The ids of `key`: its slot, and its overlay slot (a forest and its overlay may both
+    /// hold a key; the caller's hidden set refuses the forest's copy then).
+    fn ids_of(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        let own = self.slot_of(key);
+        let extra = self.overlay.as_ref().and_then(|o| {
+            let slot = o.keys.slot_of(key, o.slots())?;
+            o.is_item(slot).then_some(self.n_items + slot)
+        });
+        own.into_iter().chain(extra)
     }
 
     /// Appends the nearest items to `query` to `out`, nearest first (keys and distances).
@@ -247,11 +298,11 @@ impl Forest<'_> {
         let search_k = request.search_k.unwrap_or(n.saturating_mul(self.n_trees));
         let hidden = request.hidden.filter(|h| !h.is_empty());
         let filter = request.filter.filter(|f| f.filters());
-        let accepts = |slot: i32| {
-            hidden.is_none_or(|h| !h.contains(slot as usize))
-                && filter.is_none_or(|f| f.accepts(self.key_of(slot as usize)))
+        let accepts = |id: i32| {
+            hidden.is_none_or(|h| !h.contains(id as usize))
+                && filter.is_none_or(|f| f.accepts(self.key_of(id as usize)))
         };
-        s.begin(self.n_items);
+        s.begin(self.n_ids());
 
         let short_allow_list = request
             .filter
@@ -259,9 +310,9 @@ impl Forest<'_> {
             .filter(|allow| allow.len() <= search_k.max(n));
         if let Some(allow) = short_allow_list {
             for &key in allow.keys() {
-                if let Some(slot) = self.slot_of(key) {
-                    if accepts(slot as i32) {
-                        s.candidates.push(slot as i32);
+                for id in self.ids_of(key) {
+                    if accepts(id as i32) {
+                        s.candidates.push(id as i32);
                     }
                 }
             }
@@ -270,9 +321,9 @@ impl Forest<'_> {
         } else if self.walk(s, query, request, search_k, &accepts)? {
             // The walk gave up on a very selective filter: score every accepted item.
             s.candidates.clear();
-            for slot in 0..self.n_items {
-                if self.is_item(slot) && accepts(slot as i32) {
-                    s.candidates.push(slot as i32);
+            for id in 0..self.n_ids() {
+                if self.is_item(id) && accepts(id as i32) {
+                    s.candidates.push(id as i32);
                 }
             }
         }
@@ -293,7 +344,7 @@ impl Forest<'_> {
         accepts: &dyn Fn(i32) -> bool,
         out: &mut Vec<Neighbor>,
     ) -> bool {
-        let Some(graph) = &self.graph else {
+        let Some(graph) = self.graph.as_ref().filter(|_| self.overlay.is_none()) else {
             return false;
         };
         let ef = graph::search::effort(request.n, search_k, request.filter.and_then(|f| f.ef));
@@ -337,7 +388,7 @@ impl Forest<'_> {
         // Every id a leaf gave, refused ones too: the cost that decides when to scan instead.
         let mut looked_at = 0usize;
         let give_up = if filtering {
-            self.n_items.saturating_mul(2)
+            self.n_ids().saturating_mul(2)
         } else {
             usize::MAX
         };
@@ -360,6 +411,13 @@ impl Forest<'_> {
                 ));
             }
             let node = self.nodes.checked(i)?;
+            if let Some(o) = &self.overlay {
+                for &slot in o.overlay.at(i as usize) {
+                    let id = (self.n_items + slot as usize) as i32;
+                    looked_at += 1;
+                    collected += s.meet(id, accepts);
+                }
+            }
             let n_desc = layout.n_descendants(node);
             let item_node = n_desc == 1 && (i as usize) < self.n_items;
             let leaf_items = if item_node {
@@ -390,15 +448,7 @@ impl Forest<'_> {
                     )));
                 }
                 looked_at += 1;
-                match s.seen(id) {
-                    Seen::Accepted => collected += 1,
-                    Seen::Refused => {}
-                    Seen::New => {
-                        let accepted = accepts(id);
-                        s.mark(id, accepted);
-                        collected += usize::from(accepted);
-                    }
-                }
+                collected += s.meet(id, accepts);
             }
         }
     }

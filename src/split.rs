@@ -121,26 +121,23 @@ impl Plane {
 }
 
 /// Which side of the split node `split` (a plane [`Plane::write`] wrote) an item node falls on,
-/// as [`Plane::side`] decides it: how an item added after its tree was built finds its leaf.
-pub(crate) fn side_of_split(
-    layout: &Layout,
-    k: &Kernels,
-    split: &[u8],
-    item: &[u8],
-    rng: &mut Random,
-) -> bool {
+/// as [`Plane::side`] decides it (how an item added after its tree was built finds its leaf),
+/// or `None` when it lies on the plane: a tie, which the caller breaks.
+#[inline]
+pub(crate) fn clear_side(layout: &Layout, k: &Kernels, split: &[u8], item: &[u8]) -> Option<bool> {
     let m = match layout.metric {
-        Metric::Hamming => return hamming_bit_is_set(layout.split_bit(split), layout.bits(item)),
+        Metric::Hamming => {
+            return Some(hamming_bit_is_set(
+                layout.split_bit(split),
+                layout.bits(item),
+            ))
+        }
         Metric::Angular | Metric::Dot => (k.dot)(layout.vector(split), layout.vector(item)),
         Metric::Euclidean | Metric::Manhattan => {
             layout.plane_offset(split) + (k.dot)(layout.vector(split), layout.vector(item))
         }
     };
-    if m != 0.0 {
-        m > 0.0
-    } else {
-        rng.flip()
-    }
+    (m != 0.0).then_some(m > 0.0)
 }
 
 /// Annoy's balance measure: the larger side's share (computed in f32 as Annoy does).

@@ -34,6 +34,7 @@ fn sixty_four_threads_query_while_others_load_refresh_and_free() {
         .unwrap_or(64);
     let dir = tempfile::tempdir().unwrap();
     let data = SplitMix64::new(1).vectors(1500, DIM, Metric::Angular);
+    let replacements = SplitMix64::new(2).vectors(200, DIM, Metric::Angular);
     let mut index = Index::new(DIM, Metric::Angular).unwrap();
     for (i, v) in data.iter().enumerate() {
         index.add_item(i as u64 * 977 + 3, v).unwrap(); // sparse keys
@@ -77,9 +78,12 @@ fn sixty_four_threads_query_while_others_load_refresh_and_free() {
     let mut live_options = WriterOptions::new(DIM, Metric::Angular);
     live_options.n_trees = 2;
     let writer = Writer::open(dir.path().join("live"), &live_options).unwrap();
-    for (i, v) in data.iter().take(200).enumerate() {
+    for (i, v) in data.iter().take(1100).enumerate() {
         writer.upsert(i as u64, v).unwrap();
     }
+    // A segment large enough to host the delta: the router moves new writes into its trees
+    // on its own thread while everything else runs.
+    writer.compact(1).unwrap();
 
     let stop = AtomicBool::new(false);
     let start = Barrier::new(threads + 3);
@@ -123,15 +127,21 @@ fn sixty_four_threads_query_while_others_load_refresh_and_free() {
             let reader = Index::open(dir.path().join("live"), false).unwrap();
             for _ in 0..30 {
                 reader.refresh().unwrap();
-                assert!(reader.n_stored() >= 200);
+                assert!(reader.n_stored() >= 1100);
                 let found = reader.get_nns_by_vector(&data[7], 1, Some(10_000)).unwrap();
                 assert_eq!(found[0].id, 7);
             }
         });
         s.spawn(|| {
             start.wait();
-            for (i, v) in data.iter().enumerate().skip(200).take(200) {
+            let live = writer.index();
+            for (i, v) in data.iter().enumerate().skip(1100).take(200) {
                 writer.upsert(i as u64, v).unwrap();
+                // And a replacement of an older key, which may be routed already.
+                let old = (i * 7) % 1100;
+                writer.upsert(old as u64, &replacements[i - 1100]).unwrap();
+                let found = live.get_nns_by_vector(v, 1, Some(100_000)).unwrap();
+                assert_eq!(found[0].id, i as u64, "a write is found by the next query");
                 if i % 100 == 0 {
                     writer.compact(1).unwrap();
                 }
@@ -139,5 +149,6 @@ fn sixty_four_threads_query_while_others_load_refresh_and_free() {
             stop.store(true, Ordering::Relaxed);
         });
     });
-    assert_eq!(writer.index().n_stored(), 400);
+    assert_eq!(writer.index().n_stored(), 1300);
+    writer.index().verify().unwrap();
 }

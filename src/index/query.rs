@@ -13,6 +13,7 @@ use crate::filter::SearchOptions;
 use crate::keys::SlotKeys;
 use crate::metric::Metric;
 use crate::node::Nodes;
+use crate::overlay::{OverlayView, Trees};
 use crate::search::{Forest, Request};
 
 /// A query in whatever form the caller gave it.
@@ -198,9 +199,29 @@ impl Index {
         &self,
         query: &Query,
         request: &Request,
+        overlay: Option<OverlayView>,
         out: &mut Vec<Neighbor>,
     ) -> Result<()> {
-        self.forest().search(query, request, out)
+        Forest {
+            overlay,
+            ..self.forest()
+        }
+        .search(query, request, out)
+    }
+
+    /// Item slots: search numbers an overlay's items from here on.
+    pub(crate) fn n_slots(&self) -> usize {
+        self.n_items
+    }
+
+    /// The trees, for routing other items into them (see `crate::overlay`).
+    pub(crate) fn trees(&self) -> Trees<'_> {
+        let forest = self.forest();
+        Trees {
+            nodes: forest.nodes,
+            first_root: forest.first_root,
+            n_trees: forest.n_trees,
+        }
     }
 
     pub(super) fn forest(&self) -> Forest<'_> {
@@ -219,6 +240,7 @@ impl Index {
                 .sorted_keys()
                 .map_or(SlotKeys::Direct, SlotKeys::Sorted),
             graph: self.graph(),
+            overlay: None,
         }
     }
 }

@@ -20,8 +20,8 @@
 //! times amortised); only references to tree nodes change.
 
 use crate::error::{Error, Result};
-use crate::kernels;
 use crate::node::{Layout, Nodes};
+use crate::overlay::Trees;
 use crate::split::{self, Plane, Random, Splitter};
 use crate::storage::HeapNodes;
 
@@ -129,32 +129,50 @@ impl GrowingForest {
 
     /// Stores `vector` in the empty slot `slot` (below the capacity) and adds it to every tree.
     pub fn insert(&mut self, slot: usize, vector: &[f32]) -> Result<()> {
+        self.store(slot, vector);
+        self.attach(slot)
+    }
+
+    /// Stores `vector` in the empty slot `slot` (below the capacity), in no tree yet.
+    pub fn store(&mut self, slot: usize, vector: &[f32]) {
         debug_assert!(slot < self.capacity);
-        let (layout, s) = (self.layout, self.layout.node_size);
-        layout.fill_item(
+        let s = self.layout.node_size;
+        self.layout.fill_item(
             &mut self.nodes.bytes_mut()[slot * s..(slot + 1) * s],
             vector,
         );
-        let k = kernels::kernels();
-        for t in 0..self.n_trees {
-            let mut at = self.capacity + t;
-            loop {
-                let bytes = self.nodes.bytes();
-                let node = &bytes[at * s..(at + 1) * s];
-                if layout.n_descendants(node) <= layout.k as i32 {
-                    break;
-                }
-                let item = &bytes[slot * s..(slot + 1) * s];
-                let side = split::side_of_split(&layout, k, node, item, &mut self.rng);
-                at = layout.child(node, usize::from(side)) as usize;
-            }
-            self.join(at, slot, t)?;
+    }
+
+    /// Adds the item stored in `slot` (in no tree) to every tree.
+    pub fn attach(&mut self, slot: usize) -> Result<()> {
+        let s = self.layout.node_size;
+        // Down every tree at once, so that the nodes' reads overlap (see `Trees::route`).
+        let leaves = Trees {
+            nodes: self.nodes(),
+            first_root: self.capacity,
+            n_trees: self.n_trees,
+        }
+        .route(&[&self.nodes.bytes()[slot * s..(slot + 1) * s]]);
+        for (t, &leaf) in leaves[0].iter().enumerate() {
+            self.join(leaf as usize, slot, t)?;
         }
         Ok(())
     }
 
     /// Takes the item in `slot` out of every tree and empties the slot.
     pub fn remove(&mut self, slot: usize) {
+        self.detach(slot);
+        self.clear(slot);
+    }
+
+    /// Empties `slot` (an item in no tree).
+    pub fn clear(&mut self, slot: usize) {
+        let s = self.layout.node_size;
+        self.nodes.bytes_mut()[slot * s..(slot + 1) * s].fill(0);
+    }
+
+    /// Takes the item in `slot` out of every tree; it stays stored.
+    pub fn detach(&mut self, slot: usize) {
         let (layout, s) = (self.layout, self.layout.node_size);
         for t in 0..self.n_trees {
             let leaf = self.leaf_of[slot * self.n_trees + t] as usize;
@@ -168,7 +186,6 @@ impl GrowingForest {
                 debug_assert!(false, "slot {slot} missing from its leaf in tree {t}");
             }
         }
-        self.nodes.bytes_mut()[slot * s..(slot + 1) * s].fill(0);
     }
 
     /// Adds `slot` to the list of leaf `leaf` of tree `t`, splitting the leaf when it is full.
@@ -257,13 +274,13 @@ impl GrowingForest {
         Ok(i)
     }
 
-    /// Checks the structure: every tree lists each stored item exactly once, in the leaf
-    /// recorded for it, and reaches no node twice.
-    pub fn check(&self) -> Result<()> {
+    /// Checks the structure: every tree lists each stored item for which `in_trees` holds
+    /// exactly once, in the leaf recorded for it, and no other, and reaches no node twice.
+    pub fn check(&self, in_trees: impl Fn(usize) -> bool) -> Result<()> {
         let (layout, nodes) = (&self.layout, self.nodes());
         let bad = |what: String| Err(Error::corrupt(format!("the live delta is damaged: {what}")));
         let stored: Vec<usize> = (0..self.capacity)
-            .filter(|&i| layout.n_descendants(nodes.get(i)) == 1)
+            .filter(|&i| layout.n_descendants(nodes.get(i)) == 1 && in_trees(i))
             .collect();
         for t in 0..self.n_trees {
             let mut listed = vec![0u32; self.capacity];
@@ -298,7 +315,7 @@ impl GrowingForest {
                 ));
             }
             if listed.iter().map(|&c| c as usize).sum::<usize>() != stored.len() {
-                return bad(format!("tree {t} lists empty slots"));
+                return bad(format!("tree {t} lists empty or detached slots"));
             }
         }
         Ok(())

@@ -26,6 +26,8 @@ mod delta_codes;
 mod growing;
 mod log;
 mod manifest;
+mod routed;
+mod router;
 mod state;
 mod writer;
 
@@ -78,6 +80,8 @@ impl Shared {
 pub(crate) struct Live {
     pub(crate) state: Arc<Shared>,
     follow: Option<Mutex<Follow>>,
+    /// A reader's own router (a writer's handles share the writer's).
+    router: Option<router::Router>,
 }
 
 /// A reader's position: the generation it has, and how far into its log it has read.
@@ -97,21 +101,36 @@ impl Live {
         Live {
             state,
             follow: None,
+            router: None,
         }
     }
 
     /// Opens the live index in `dir` read-only, without a lock.
     pub(crate) fn open(dir: &Path, prefault: bool) -> Result<Live> {
         let (state, log_end) = load_current(dir, prefault)?;
-        Ok(Live {
-            follow: Some(Mutex::new(Follow {
-                dir: dir.to_path_buf(),
-                prefault,
-                generation: state.generation,
-                log_end,
-            })),
-            state: Shared::new(state),
-        })
+        let follow = Follow {
+            dir: dir.to_path_buf(),
+            prefault,
+            generation: state.generation,
+            log_end,
+        };
+        let state = Shared::new(state);
+        let live = Live {
+            follow: Some(Mutex::new(follow)),
+            router: Some(router::Router::new(&state)),
+            state,
+        };
+        live.nudge_router();
+        Ok(live)
+    }
+
+    /// Wakes a reader's router when its delta has items to route.
+    fn nudge_router(&self) {
+        if let Some(router) = &self.router {
+            if self.state.read().waiting() > 0 {
+                router.nudge();
+            }
+        }
     }
 
     /// Brings a reader up to date with the directory: a new generation, or new log records.
@@ -127,6 +146,8 @@ impl Live {
             follow.generation = state.generation;
             follow.log_end = log_end;
             *self.state.write() = state;
+            drop(follow);
+            self.nudge_router();
             return Ok(true);
         }
         let next_lsn = self.state.read().next_lsn;
@@ -147,6 +168,9 @@ impl Live {
             state.next_lsn = lsn + 1;
         }
         follow.log_end = replay.end;
+        drop(state);
+        drop(follow);
+        self.nudge_router();
         Ok(true)
     }
 }

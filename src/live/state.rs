@@ -2,8 +2,12 @@
 //! keys hidden in each by later writes, and the delta of recent writes. At most one live copy
 //! of each key exists: an upsert hides the key's older copy and writes the new one into the
 //! delta; a delete hides or removes it.
+//!
+//! The delta's items are routed into the trees of the largest segment, its host, when there is
+//! one fit to host them (see `delta`): then the host's walk finds them as a compacted index
+//! would, and queries cost what a compacted index's do.
 
-use super::delta::Delta;
+use super::delta::{Delta, HostShape, ToRoute};
 use super::delta_codes::DERIVE_AT;
 use super::log::Op;
 use crate::distance::{Neighbor, Query};
@@ -12,7 +16,9 @@ use crate::index::{Index, Recipe};
 use crate::keys::SlotSet;
 use crate::metric::Metric;
 use crate::node::Layout;
+use crate::overlay::Trees;
 use crate::search::Request;
+use std::sync::Arc;
 
 /// How many times its share of `search_k` the delta gets: its forest has fewer trees than a
 /// segment's, so the same share of candidates would find less there. Twice the share gives
@@ -20,9 +26,14 @@ use crate::search::Request;
 /// 1,000 to 50,000 items beside 100,000).
 const DELTA_BOOST: usize = 2;
 
+/// Items a segment needs before it hosts the delta: a smaller one's leaves are too few to
+/// spread the delta's items over.
+const MIN_HOST_ITEMS: u64 = 1024;
+
 /// A segment file and the items in it that newer writes replaced or deleted.
 pub(crate) struct Segment {
-    pub index: Index,
+    /// Shared with the router, which reads its trees without holding the state.
+    pub index: Arc<Index>,
     /// Slots of the dead items.
     pub dead: SlotSet,
 }
@@ -52,6 +63,23 @@ pub(crate) struct LiveState {
     pub n_trees: i32,
     pub graph_degree: Option<usize>,
     pub seed: u64,
+    /// The segment hosting the delta's items, when it is routed.
+    host: Option<usize>,
+}
+
+/// Items taken from the delta to be routed into the host's trees, outside the state's lock:
+/// routing reads only the immutable host.
+pub(crate) struct Batch {
+    pub generation: u64,
+    pub host: Arc<Index>,
+    pub items: Vec<ToRoute>,
+}
+
+impl Batch {
+    /// The trees to route into.
+    pub fn trees(&self) -> Trees<'_> {
+        self.host.trees()
+    }
 }
 
 impl LiveState {
@@ -62,28 +90,80 @@ impl LiveState {
         next_lsn: u64,
         recipe: Recipe,
     ) -> Result<LiveState> {
-        // The delta encodes as the largest segment did, if it was built from enough items.
-        let quantiser = segments
+        // The host: the largest segment with trees to route into and no graph (whose walk
+        // does not read the trees).
+        let host = segments
             .iter()
-            .filter(|s| s.n_stored() as usize >= DERIVE_AT)
-            .max_by_key(|s| s.n_stored())
-            .and_then(Index::quantiser);
+            .enumerate()
+            .filter(|(_, s)| s.n_stored() >= MIN_HOST_ITEMS && s.n_trees() > 0 && !s.has_graph())
+            .max_by_key(|(_, s)| s.n_stored())
+            .map(|(i, _)| i);
+        // The delta encodes as its host does (so the host's walk scores both alike), or as
+        // the largest segment did, if it was built from enough items.
+        let quantiser = match host {
+            Some(i) => segments[i].quantiser(),
+            None => segments
+                .iter()
+                .filter(|s| s.n_stored() as usize >= DERIVE_AT)
+                .max_by_key(|s| s.n_stored())
+                .and_then(Index::quantiser),
+        };
+        let shape = host.map(|i| HostShape {
+            n_trees: segments[i].n_trees(),
+            n_items: segments[i].n_slots(),
+        });
         Ok(LiveState {
             layout,
             segments: segments
                 .into_iter()
                 .map(|index| Segment {
-                    index,
+                    index: Arc::new(index),
                     dead: SlotSet::default(),
                 })
                 .collect(),
-            delta: Delta::new(layout, recipe.seed ^ generation.rotate_left(17), quantiser)?,
+            delta: Delta::new(
+                layout,
+                recipe.seed ^ generation.rotate_left(17),
+                quantiser,
+                shape,
+            )?,
             generation,
             next_lsn,
             n_trees: recipe.n_trees,
             graph_degree: recipe.graph_degree,
             seed: recipe.seed,
+            host,
         })
+    }
+
+    /// Up to `max` items for the router, when the delta has a host and items waiting.
+    pub fn batch_to_route(&mut self, max: usize) -> Option<Batch> {
+        let host = self.segments.get(self.host?)?.index.clone();
+        let items = self.delta.take_for_routing(max);
+        (!items.is_empty()).then_some(Batch {
+            generation: self.generation,
+            host,
+            items,
+        })
+    }
+
+    /// Moves routed items of a batch taken in `generation` onto the host's lists (`routes[i]`
+    /// for `items[i]`), unless the state has moved to another generation. Returns how many
+    /// moved.
+    pub fn settle(&mut self, generation: u64, items: &[ToRoute], routes: &[Vec<u32>]) -> usize {
+        if generation != self.generation {
+            return 0;
+        }
+        items
+            .iter()
+            .zip(routes)
+            .filter(|(item, route)| self.delta.settle(item, route))
+            .count()
+    }
+
+    /// Items waiting for the router (an upper bound).
+    pub fn waiting(&self) -> usize {
+        self.delta.waiting()
     }
 
     /// Applies one logged operation. Returns how many keys a delete removed.
@@ -182,8 +262,13 @@ impl LiveState {
                 .search_k
                 .map(|k| (k.saturating_mul(live).saturating_mul(boost) / total).max(request.n))
         };
-        for segment in &self.segments {
-            let live = segment.index.n_stored() as usize - segment.dead.len();
+        for (i, segment) in self.segments.iter().enumerate() {
+            let overlay = match self.host {
+                Some(host) if host == i => self.delta.overlay(),
+                _ => None,
+            };
+            let live = segment.index.n_stored() as usize - segment.dead.len()
+                + overlay.map_or(0, |_| self.delta.len());
             if live == 0 {
                 continue;
             }
@@ -194,11 +279,11 @@ impl LiveState {
                 complete: request.complete,
                 hidden: Some(&segment.dead),
             };
-            segment.index.search_part(query, &part, out)?;
+            segment.index.search_part(query, &part, overlay, out)?;
         }
         let part = Request {
             n: request.n,
-            search_k: share(self.delta.len(), DELTA_BOOST),
+            search_k: share(self.delta.len_in_trees(), DELTA_BOOST),
             filter: request.filter,
             complete: request.complete,
             hidden: None,
@@ -216,3 +301,6 @@ impl LiveState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

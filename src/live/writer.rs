@@ -3,6 +3,7 @@
 
 use super::log::{self, LogHeader, Op};
 use super::manifest::{self, Manifest};
+use super::router::Router;
 use super::{load_generation, Live};
 use crate::error::{Error, Result};
 use crate::graph::{DEFAULT_DEGREE, MAX_DEGREE};
@@ -87,6 +88,8 @@ pub struct Writer {
     _lock: DirLock,
     stop: Arc<AtomicBool>,
     timer: Mutex<Option<JoinHandle<()>>>,
+    /// Moves the delta's items into the host's trees in the background.
+    router: Router,
     torn: u64,
 }
 
@@ -164,10 +167,12 @@ impl Writer {
             .try_clone()
             .map_err(|e| Error::io("cannot duplicate a file handle".to_string(), e))?;
         let last = state.next_lsn - 1;
+        let shared = super::Shared::new(state);
         let writer = Arc::new(Writer {
             dir,
             options: options.clone(),
-            state: super::Shared::new(state),
+            router: Router::new(&shared),
+            state: shared,
             log: Mutex::new(LogFile {
                 file,
                 path: log_path,
@@ -207,6 +212,7 @@ impl Writer {
                 .map_err(|e| Error::io("cannot start the log sync thread".to_string(), e))?;
             *lock(&writer.timer) = Some(handle);
         }
+        writer.nudge_router();
         Ok(writer)
     }
 
@@ -276,7 +282,7 @@ impl Writer {
 
     /// Logs `op`, applies it, and (in sync mode) waits until it is on disk.
     fn write(&self, op: Op) -> Result<usize> {
-        let (lsn, result) = {
+        let (lsn, result, waiting) = {
             let mut log = lock(&self.log);
             let lsn = self.state.read().next_lsn;
             let record = log::encode(lsn, &op);
@@ -296,12 +302,22 @@ impl Writer {
             let mut state = self.state.write();
             let result = state.apply(&op);
             state.next_lsn = lsn + 1;
-            (lsn, result)
+            (lsn, result, state.waiting())
         };
+        if waiting > 0 {
+            self.router.nudge();
+        }
         if self.options.durability == Durability::Sync {
             self.sync_to(lsn)?;
         }
         result
+    }
+
+    /// Wakes the router when the delta has items to route.
+    fn nudge_router(&self) {
+        if self.state.read().waiting() > 0 {
+            self.router.nudge();
+        }
     }
 
     /// Syncs the log up to everything appended so far.
@@ -396,6 +412,7 @@ impl Writer {
                 for path in old {
                     let _ = std::fs::remove_file(path);
                 }
+                self.nudge_router();
                 Ok(())
             }
             Err(e) => {

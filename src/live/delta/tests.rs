@@ -69,7 +69,7 @@ fn search(delta: &Delta, query: &Query, n: usize, search_k: usize) -> Vec<(u64, 
 
 fn filled(metric: Metric, n: usize, dim: usize) -> Delta {
     let layout = Layout::new(metric, dim).unwrap();
-    let mut delta = Delta::new(layout, 7, None).unwrap();
+    let mut delta = Delta::new(layout, 7, None, None).unwrap();
     for (i, v) in vectors(n, dim, 1).iter().enumerate() {
         delta.upsert(1000 + 3 * i as u64, v).unwrap();
     }
@@ -121,7 +121,7 @@ fn a_bounded_search_finds_most_neighbours() {
 #[test]
 fn identical_items_beyond_a_leaf_stay_findable() {
     let layout = Layout::new(Metric::Euclidean, 8).unwrap();
-    let mut delta = Delta::new(layout, 3, None).unwrap();
+    let mut delta = Delta::new(layout, 3, None, None).unwrap();
     let n = 3 * layout.k + 5;
     for key in 0..n as u64 {
         delta.upsert(key, &[0.25; 8]).unwrap();

@@ -1,0 +1,189 @@
+//! The router: a background thread that moves the delta's items into the host's trees.
+//!
+//! Writes put their items in the delta's own small forest, so a write costs a few
+//! microseconds and is found by the next query; routing an item down every tree of the host
+//! costs tens of microseconds, mostly waiting for nodes to arrive from memory. The router does
+//! it off the writers' threads, in batches (a node is then read once for every item reaching
+//! it), holding the state's lock only to take a batch and to settle it, a chunk at a time, so
+//! queries never wait behind routing. It waits a moment after being woken, so that items
+//! arriving one by one are routed together.
+//!
+//! Fork: the router holds `FORK_GATE` whenever it holds the state's lock, and a fork takes the
+//! gate first (`pthread_atfork`), so a child never inherits a state lock held by a thread it
+//! does not have. The child has no router: its delta keeps its items in its own forest, which
+//! queries search as well.
+
+use super::Shared;
+use crate::error::{Error, Result};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Items taken at once: enough that the top levels of each tree are read once for many items,
+/// few enough that taking them (a copy of each node) holds the lock briefly.
+const BATCH: usize = 256;
+/// Items moved onto the host's lists per hold of the state's lock.
+const SETTLE_CHUNK: usize = 32;
+/// How long the router lets items gather after being woken, unless a batch is already waiting.
+const GATHER: Duration = Duration::from_millis(20);
+
+static FORK_GATE: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    static HELD_ACROSS_FORK: RefCell<Option<MutexGuard<'static, ()>>> = const { RefCell::new(None) };
+}
+
+fn gate() -> MutexGuard<'static, ()> {
+    FORK_GATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+extern "C" fn before_fork() {
+    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(gate()));
+}
+
+extern "C" fn after_fork() {
+    HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());
+}
+
+fn install_fork_handlers() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        // SAFETY: pthread_atfork with handlers valid for the life of the process; they only
+        // lock and unlock `FORK_GATE`, in the forking thread.
+        unsafe {
+            libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
+        }
+    });
+}
+
+struct Signal {
+    stop: AtomicBool,
+    /// Set by a nudge, cleared by the router as it starts taking batches: a write that finds
+    /// it set costs nothing more.
+    pending: AtomicBool,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+/// A live state's router: started by the first [`Router::nudge`], stopped when dropped.
+pub(crate) struct Router {
+    shared: Weak<Shared>,
+    signal: Arc<Signal>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Router {
+    pub fn new(shared: &Arc<Shared>) -> Router {
+        Router {
+            shared: Arc::downgrade(shared),
+            signal: Arc::new(Signal {
+                stop: AtomicBool::new(false),
+                pending: AtomicBool::new(false),
+                lock: Mutex::new(()),
+                wake: Condvar::new(),
+            }),
+            thread: Mutex::new(None),
+        }
+    }
+
+    /// Tells the router that items may be waiting (starting it the first time). A router that
+    /// cannot start leaves them in the delta's forest, where queries find them all the same.
+    pub fn nudge(&self) {
+        if self.signal.pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut thread = self.thread.lock().unwrap_or_else(|p| p.into_inner());
+        if thread.is_none() {
+            match self.start() {
+                Ok(handle) => *thread = Some(handle),
+                Err(_) => return,
+            }
+        }
+        let _lock = self.signal.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.signal.wake.notify_one();
+    }
+
+    fn start(&self) -> Result<JoinHandle<()>> {
+        install_fork_handlers();
+        let (shared, signal) = (self.shared.clone(), self.signal.clone());
+        std::thread::Builder::new()
+            .name("ann-router".into())
+            .spawn(move || run(&shared, &signal))
+            .map_err(|e| Error::io("cannot start the delta's router thread".to_string(), e))
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        self.signal.stop.store(true, Ordering::Relaxed);
+        drop(self.signal.lock.lock().unwrap_or_else(|p| p.into_inner()));
+        self.signal.wake.notify_one();
+        let thread = self.thread.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = thread.take() {
+            // The router may hold the last reference to the state for a moment, and so run
+            // this drop itself: it cannot join itself.
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+fn run(shared: &Weak<Shared>, signal: &Signal) {
+    loop {
+        {
+            let mut lock = signal.lock.lock().unwrap_or_else(|p| p.into_inner());
+            while !signal.pending.load(Ordering::Acquire) && !signal.stop.load(Ordering::Relaxed) {
+                lock = signal.wake.wait(lock).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        if signal.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let backlog = match shared.upgrade() {
+            Some(s) => s.read().waiting(),
+            None => return,
+        };
+        if backlog < BATCH {
+            std::thread::sleep(GATHER);
+        }
+        signal.pending.store(false, Ordering::Release);
+        while !signal.stop.load(Ordering::Relaxed) {
+            let Some(s) = shared.upgrade() else {
+                return;
+            };
+            if !route_one_batch(&s) {
+                break;
+            }
+        }
+    }
+}
+
+/// Takes a batch, routes it outside the lock, and settles it. False when nothing waited.
+fn route_one_batch(shared: &Shared) -> bool {
+    let batch = {
+        let _gate = gate();
+        let mut state = shared.write();
+        state.batch_to_route(BATCH)
+    };
+    let Some(batch) = batch else {
+        return false;
+    };
+    let nodes: Vec<&[u8]> = batch
+        .items
+        .iter()
+        .map(|item| item.node.as_slice())
+        .collect();
+    let routes = batch.trees().route(&nodes);
+    for (items, routes) in batch
+        .items
+        .chunks(SETTLE_CHUNK)
+        .zip(routes.chunks(SETTLE_CHUNK))
+    {
+        let _gate = gate();
+        shared.write().settle(batch.generation, items, routes);
+    }
+    true
+}
