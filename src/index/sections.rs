@@ -156,12 +156,12 @@ impl Index {
         }
     }
 
-    /// The compact codes, if the index has them in a version this library reads.
     /// The parameters of this index's codes, to encode other items the same way.
     pub(crate) fn quantiser(&self) -> Option<Quantiser> {
         self.codes().map(|c| c.quantiser())
     }
 
+    /// The compact codes, if the index has them in a version this library reads.
     pub(super) fn codes(&self) -> Option<Codes<'_>> {
         let bytes = self.codes_bytes()?;
         let (metric, dim) = (self.layout.metric, self.layout.dim);
