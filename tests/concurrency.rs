@@ -137,8 +137,9 @@ fn sixty_four_threads_query_while_others_load_refresh_and_free() {
             let live = writer.index();
             for (i, v) in data.iter().enumerate().skip(1100).take(200) {
                 writer.upsert(i as u64, v).unwrap();
-                // And a replacement of an older key, which may be routed already.
-                let old = (i * 7) % 1100;
+                // And a replacement of an older key (not 7, which the reader looks for), which
+                // may be routed already.
+                let old = 100 + (i * 7) % 1000;
                 writer.upsert(old as u64, &replacements[i - 1100]).unwrap();
                 let found = live.get_nns_by_vector(v, 1, Some(100_000)).unwrap();
                 assert_eq!(found[0].id, i as u64, "a write is found by the next query");
