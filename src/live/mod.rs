@@ -78,7 +78,7 @@ impl BackOff {
 
     fn wait(&mut self) {
         self.round += 1;
-        if self.round % 64 != 0 {
+        if !self.round.is_multiple_of(64) {
             std::hint::spin_loop();
             return;
         }
