@@ -129,23 +129,12 @@ impl GrowingForest {
 
     /// Stores `vector` in the empty slot `slot` (below the capacity) and adds it to every tree.
     pub fn insert(&mut self, slot: usize, vector: &[f32]) -> Result<()> {
-        self.store(slot, vector);
-        self.attach(slot)
-    }
-
-    /// Stores `vector` in the empty slot `slot` (below the capacity), in no tree yet.
-    pub fn store(&mut self, slot: usize, vector: &[f32]) {
         debug_assert!(slot < self.capacity);
         let s = self.layout.node_size;
         self.layout.fill_item(
             &mut self.nodes.bytes_mut()[slot * s..(slot + 1) * s],
             vector,
         );
-    }
-
-    /// Adds the item stored in `slot` (in no tree) to every tree.
-    pub fn attach(&mut self, slot: usize) -> Result<()> {
-        let s = self.layout.node_size;
         // Down every tree at once, so that the nodes' reads overlap (see `Trees::route`).
         let leaves = Trees {
             nodes: self.nodes(),

@@ -105,6 +105,17 @@ impl Router {
         self.signal.wake.notify_one();
     }
 
+    /// Nudges the router if the state it routes for has items waiting.
+    pub fn nudge_if_waiting(&self) {
+        let waiting = self
+            .shared
+            .upgrade()
+            .is_some_and(|s| s.read().waiting() > 0);
+        if waiting {
+            self.nudge();
+        }
+    }
+
     fn start(&self) -> Result<JoinHandle<()>> {
         install_fork_handlers();
         let (shared, signal) = (self.shared.clone(), self.signal.clone());

@@ -212,7 +212,7 @@ impl Writer {
                 .map_err(|e| Error::io("cannot start the log sync thread".to_string(), e))?;
             *lock(&writer.timer) = Some(handle);
         }
-        writer.nudge_router();
+        writer.router.nudge_if_waiting();
         Ok(writer)
     }
 
@@ -313,13 +313,6 @@ impl Writer {
         result
     }
 
-    /// Wakes the router when the delta has items to route.
-    fn nudge_router(&self) {
-        if self.state.read().waiting() > 0 {
-            self.router.nudge();
-        }
-    }
-
     /// Syncs the log up to everything appended so far.
     pub fn sync(&self) -> Result<()> {
         let last = self.state.read().next_lsn - 1;
@@ -412,7 +405,7 @@ impl Writer {
                 for path in old {
                     let _ = std::fs::remove_file(path);
                 }
-                self.nudge_router();
+                self.router.nudge_if_waiting();
                 Ok(())
             }
             Err(e) => {

@@ -4,17 +4,8 @@
 use super::*;
 use crate::distance::{score, user_distance};
 use crate::kernels;
+use crate::live::test_rng::rng;
 use crate::search::Request;
-
-fn rng(seed: u64) -> impl FnMut() -> f32 {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
 
 /// Clustered vectors, so that neighbours mean something.
 fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {

@@ -6,18 +6,9 @@ use super::*;
 use crate::distance::{score, user_distance};
 use crate::filter::SearchOptions;
 use crate::kernels;
+use crate::live::test_rng::rng;
 
 const DIM: usize = 16;
-
-fn rng(seed: u64) -> impl FnMut() -> f32 {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
 
 /// Clustered vectors, so that neighbours mean something: around 24 centres drawn from
 /// `centres`, with noise drawn from `seed`.
@@ -40,6 +31,21 @@ fn vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
     clustered(n, 1, seed)
 }
 
+/// `data[i]` under key `i`.
+fn keyed(data: &[Vec<f32>]) -> Vec<(u64, Vec<f32>)> {
+    data.iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, v)| (i as u64, v))
+        .collect()
+}
+
+/// The routes of a batch's items, worked out as the router does.
+fn routes_of(batch: &Batch) -> Vec<Vec<u32>> {
+    let nodes: Vec<&[u8]> = batch.items.iter().map(|i| i.node.as_slice()).collect();
+    batch.trees().route(&nodes)
+}
+
 fn built(metric: Metric, items: &[(u64, Vec<f32>)], n_trees: i32) -> Index {
     let mut index = Index::new(DIM, metric).unwrap();
     for (key, v) in items {
@@ -51,12 +57,7 @@ fn built(metric: Metric, items: &[(u64, Vec<f32>)], n_trees: i32) -> Index {
 
 /// A state over one segment of keys `0..n` (a host, when large enough), generation 1.
 fn state_over(metric: Metric, data: &[Vec<f32>], n_trees: i32) -> LiveState {
-    let items: Vec<(u64, Vec<f32>)> = data
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, v)| (i as u64, v))
-        .collect();
+    let items = keyed(data);
     let recipe = Recipe {
         n_trees,
         graph_degree: None,
@@ -78,8 +79,7 @@ fn upsert(state: &mut LiveState, keys: &[u64], vectors: &[Vec<f32>]) {
 fn route_all(state: &mut LiveState) -> usize {
     let mut moved = 0;
     while let Some(batch) = state.batch_to_route(37) {
-        let nodes: Vec<&[u8]> = batch.items.iter().map(|i| i.node.as_slice()).collect();
-        let routes = batch.trees().route(&nodes);
+        let routes = routes_of(&batch);
         moved += state.settle(batch.generation, &batch.items, &routes);
     }
     moved
@@ -255,9 +255,9 @@ fn routed_items_are_found_as_a_compacted_index_finds_them() {
 }
 
 #[test]
-fn items_unlike_the_hosts_stay_in_the_deltas_trees() {
-    // New clusters, which the host's planes do not divide: routing them would crowd a few
-    // leaves, so most stay where their own trees split them.
+fn routing_items_unlike_the_hosts_costs_no_recall() {
+    // New clusters, which the host's planes do not divide: the ones that would crowd a few
+    // leaves stay where the delta's own trees split them.
     let data = vectors(6000, 4);
     let mut state = state_over(Metric::Angular, &data, 10);
     let fresh = clustered(2000, 77, 5);
@@ -285,8 +285,7 @@ fn a_route_worked_out_for_an_older_write_is_dropped() {
     // Written again and deleted while the batch was being routed.
     upsert(&mut state, &[10_000], &fresh[2..]);
     state.apply(&Op::Delete { keys: vec![10_001] }).unwrap();
-    let nodes: Vec<&[u8]> = batch.items.iter().map(|i| i.node.as_slice()).collect();
-    let routes = batch.trees().route(&nodes);
+    let routes = routes_of(&batch);
     assert_eq!(
         state.settle(batch.generation, &batch.items, &routes),
         1,
@@ -303,8 +302,7 @@ fn a_route_worked_out_for_an_older_write_is_dropped() {
     // A batch from another generation is never applied.
     upsert(&mut state, &[10_005], &fresh[..1]);
     let batch = state.batch_to_route(10).unwrap();
-    let nodes: Vec<&[u8]> = batch.items.iter().map(|i| i.node.as_slice()).collect();
-    let routes = batch.trees().route(&nodes);
+    let routes = routes_of(&batch);
     assert_eq!(state.settle(batch.generation + 1, &batch.items, &routes), 0);
     let q = &fresh[0];
     let total = state.n_live();
@@ -317,16 +315,7 @@ fn small_segments_and_graphs_host_nothing() {
     let data = vectors(500, 10);
     let state = state_over(Metric::Angular, &data, 5);
     assert!(state.host.is_none(), "500 items are too few to host");
-    let mut with_graph = built(
-        Metric::Angular,
-        &data
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, v)| (i as u64, v))
-            .collect::<Vec<_>>(),
-        5,
-    );
+    let mut with_graph = built(Metric::Angular, &keyed(&data), 5);
     with_graph.build_graph(8, 1).unwrap();
     let layout = Layout::new(Metric::Angular, DIM).unwrap();
     let recipe = Recipe {
@@ -346,16 +335,7 @@ fn routing_survives_a_damaged_tree() {
     // Routes through structure that cannot be followed list the item at the tree's root,
     // where every walk starts: a complete search still finds it.
     let data = vectors(2000, 11);
-    let index = built(
-        Metric::Euclidean,
-        &data
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, v)| (i as u64, v))
-            .collect::<Vec<_>>(),
-        4,
-    );
+    let index = built(Metric::Euclidean, &keyed(&data), 4);
     let trees = index.trees();
     let layout = Layout::new(Metric::Euclidean, DIM).unwrap();
     let mut bytes = trees.nodes.bytes.to_vec();
