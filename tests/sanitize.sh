@@ -57,6 +57,10 @@ if nightly_has rust-src; then
     env RUSTFLAGS="-Zsanitizer=thread" TSAN_OPTIONS="halt_on_error=1" ANN_TEST_THREADS=64 \
     cargo +nightly test -Zbuild-std --target x86_64-unknown-linux-gnu --quiet \
     --target-dir target/tsan --test concurrency
+  step "ThreadSanitizer over the live state's lock (src/live/shared.rs)" \
+    env RUSTFLAGS="-Zsanitizer=thread" TSAN_OPTIONS="halt_on_error=1" \
+    cargo +nightly test -Zbuild-std --target x86_64-unknown-linux-gnu --quiet \
+    --target-dir target/tsan --lib live::shared
 else
   skip "ThreadSanitizer" "rustup toolchain install nightly --component rust-src"
 fi

@@ -103,13 +103,14 @@ impl GrowingForest {
             })?;
         let s = self.layout.node_size;
         let shift = capacity - self.capacity;
-        let mut moved = HeapNodes::default();
-        moved.resize(total * s)?;
-        let (old, new) = (self.nodes.bytes(), moved.bytes_mut());
-        let items = self.capacity * s;
-        new[..items].copy_from_slice(&old[..items]);
-        new[capacity * s..].copy_from_slice(&old[items..]);
-        for node in new[capacity * s..].chunks_exact_mut(s) {
+        // In place: the items stay where they are (a large allocation grows by remapping its
+        // pages, not copying them); only the tree nodes, a tenth of the bytes, move up.
+        let (items, trees) = (self.capacity * s, self.tree_nodes * s);
+        self.nodes.resize(total * s)?;
+        let bytes = self.nodes.bytes_mut();
+        bytes.copy_within(items..items + trees, capacity * s);
+        bytes[items..(capacity * s).min(items + trees)].fill(0);
+        for node in bytes[capacity * s..].chunks_exact_mut(s) {
             if self.layout.n_descendants(node) > self.layout.k as i32 {
                 // Split nodes point at tree nodes only: leaves hold the items.
                 for c in 0..2 {
@@ -118,7 +119,6 @@ impl GrowingForest {
                 }
             }
         }
-        self.nodes = moved;
         for leaf in &mut self.leaf_of {
             *leaf += shift as u32;
         }

@@ -11,8 +11,9 @@
 //! ```
 //!
 //! The writer appends each write to the log (and, by default, syncs it) before the call
-//! returns, then applies it to the in-memory state: the delta of recent items and the keys
-//! each segment has lost (state.rs, delta.rs). Queries search every segment and the delta and
+//! returns, and it is applied to the in-memory state before the call returns: the delta of
+//! recent items and the keys each segment has lost (state.rs, delta.rs). The state's lock
+//! (shared.rs) lets a query apply a pending write rather than wait for the writer. Queries search every segment and the delta and
 //! merge the answers. Compaction builds one new segment from every live item, writes the next
 //! generation's log and manifest, and only then removes the old files, which readers that
 //! still map them keep using. No mapped file is ever modified.
@@ -28,6 +29,7 @@ mod log;
 mod manifest;
 mod routed;
 mod router;
+mod shared;
 mod state;
 #[cfg(test)]
 mod test_rng;
@@ -39,124 +41,10 @@ use crate::error::{Error, Result};
 use crate::index::{Index, Recipe};
 use crate::node::Layout;
 use manifest::Manifest;
+use shared::Shared;
 use state::LiveState;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
-
-/// The state shared by a writer and its read handles: queries read it, writes change it.
-///
-/// A plain `RwLock` lets a thread that queries back to back starve the writer: each query
-/// releases the lock and takes it again before the woken writer runs. So a writer first
-/// announces itself, and queries that arrive meanwhile wait until it is done: a write waits
-/// for the queries already running, never for the ones after it. Both sides wait by spinning
-/// for up to 100 µs, then yielding, and only then sleeping: a write holds the state for a few
-/// microseconds, and putting a thread to sleep and waking it again costs far more. (With one
-/// thread querying while another upserted 1,800 times a second, sleeping on a mutex cost the
-/// queries 23% of their speed, spinning 14%, measured against writes to another index in the
-/// same process, which cost them nothing.)
-pub(crate) struct Shared {
-    /// Writers waiting for the state or holding it.
-    writers: AtomicUsize,
-    state: RwLock<LiveState>,
-}
-
-/// Waits a little longer each time: spins for `SPIN`, then yields the core until `YIELD`, then
-/// sleeps, so a long wait (a reader replaying many records) does not hold a core.
-struct BackOff {
-    start: std::time::Instant,
-    round: u32,
-}
-
-const SPIN: std::time::Duration = std::time::Duration::from_micros(100);
-const YIELD: std::time::Duration = std::time::Duration::from_millis(2);
-
-impl BackOff {
-    fn new() -> BackOff {
-        BackOff {
-            start: std::time::Instant::now(),
-            round: 0,
-        }
-    }
-
-    fn wait(&mut self) {
-        self.round += 1;
-        if !self.round.is_multiple_of(64) {
-            std::hint::spin_loop();
-            return;
-        }
-        let waited = self.start.elapsed();
-        if waited < SPIN {
-            std::hint::spin_loop();
-        } else if waited < YIELD {
-            std::thread::yield_now();
-        } else {
-            std::thread::sleep(std::time::Duration::from_micros(50));
-        }
-    }
-}
-
-/// The state, held for writing; other writers and new readers may go once it is dropped.
-pub(crate) struct WriteGuard<'a> {
-    guard: Option<RwLockWriteGuard<'a, LiveState>>,
-    writers: &'a AtomicUsize,
-}
-
-impl std::ops::Deref for WriteGuard<'_> {
-    type Target = LiveState;
-    fn deref(&self) -> &LiveState {
-        self.guard.as_ref().expect("held until dropped")
-    }
-}
-
-impl std::ops::DerefMut for WriteGuard<'_> {
-    fn deref_mut(&mut self) -> &mut LiveState {
-        self.guard.as_mut().expect("held until dropped")
-    }
-}
-
-impl Drop for WriteGuard<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        self.writers.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-impl Shared {
-    pub(crate) fn new(state: LiveState) -> Arc<Shared> {
-        Arc::new(Shared {
-            writers: AtomicUsize::new(0),
-            state: RwLock::new(state),
-        })
-    }
-
-    pub(crate) fn read(&self) -> RwLockReadGuard<'_, LiveState> {
-        let mut back_off = BackOff::new();
-        while self.writers.load(Ordering::Acquire) > 0 {
-            back_off.wait();
-        }
-        self.state.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn write(&self) -> WriteGuard<'_> {
-        self.writers.fetch_add(1, Ordering::AcqRel);
-        // Waits for the queries already running, awake: a thread woken from sleep on a
-        // virtual machine can take a hundred microseconds to run again, and the queries that
-        // arrive meanwhile wait for this write.
-        let mut back_off = BackOff::new();
-        let guard = loop {
-            match self.state.try_write() {
-                Ok(guard) => break guard,
-                Err(TryLockError::Poisoned(p)) => break p.into_inner(),
-                Err(TryLockError::WouldBlock) => back_off.wait(),
-            }
-        };
-        WriteGuard {
-            guard: Some(guard),
-            writers: &self.writers,
-        }
-    }
-}
+use std::sync::{Arc, Mutex};
 
 /// A live index as a query handle sees it: the shared state, and for a reader in another
 /// process than the writer, where to look for new writes.

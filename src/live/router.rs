@@ -4,59 +4,29 @@
 //! microseconds and is found by the next query; routing an item down every tree of the host
 //! costs tens of microseconds, mostly waiting for nodes to arrive from memory. The router does
 //! it off the writers' threads, in batches (a node is then read once for every item reaching
-//! it), holding the state's lock only to take a batch and to settle it, a chunk at a time, so
-//! queries never wait behind routing. It waits a moment after being woken, so that items
-//! arriving one by one are routed together.
+//! it), outside the state's lock. Taking a batch and settling it are changes queued on the
+//! state (`shared.rs`), applied by the next thread to hold it, a query's as often as not, so
+//! queries never wait for the router to be scheduled. It waits a moment after being woken, so
+//! that items arriving one by one are routed together.
 //!
-//! Fork: the router holds `FORK_GATE` whenever it holds the state's lock, and a fork takes the
-//! gate first (`pthread_atfork`), so a child never inherits a state lock held by a thread it
-//! does not have. The child has no router: its delta keeps its items in its own forest, which
-//! queries search as well.
+//! Fork: a child has no router (the state's lock is never inherited held: `shared.rs`). Its
+//! delta keeps its items in its own forest, which queries search as well.
 
-use super::Shared;
+use super::shared::Shared;
 use crate::error::{Error, Result};
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Items taken at once: enough that the top levels of each tree are read once for many items,
-/// few enough that taking them (a copy of each node) holds the lock briefly.
+/// few enough that taking them (a copy of each node) holds the state briefly.
 const BATCH: usize = 256;
-/// Items moved onto the host's lists per hold of the state's lock.
+/// Items moved onto the host's lists per queued change: the thread that applies it (a query,
+/// perhaps) pays for this many at most.
 const SETTLE_CHUNK: usize = 32;
 /// How long the router lets items gather after being woken, unless a batch is already waiting.
 const GATHER: Duration = Duration::from_millis(20);
-
-static FORK_GATE: Mutex<()> = Mutex::new(());
-
-thread_local! {
-    static HELD_ACROSS_FORK: RefCell<Option<MutexGuard<'static, ()>>> = const { RefCell::new(None) };
-}
-
-fn gate() -> MutexGuard<'static, ()> {
-    FORK_GATE.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-extern "C" fn before_fork() {
-    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(gate()));
-}
-
-extern "C" fn after_fork() {
-    HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());
-}
-
-fn install_fork_handlers() {
-    static INSTALLED: Once = Once::new();
-    INSTALLED.call_once(|| {
-        // SAFETY: pthread_atfork with handlers valid for the life of the process; they only
-        // lock and unlock `FORK_GATE`, in the forking thread.
-        unsafe {
-            libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
-        }
-    });
-}
 
 struct Signal {
     stop: AtomicBool,
@@ -117,7 +87,6 @@ impl Router {
     }
 
     fn start(&self) -> Result<JoinHandle<()>> {
-        install_fork_handlers();
         let (shared, signal) = (self.shared.clone(), self.signal.clone());
         std::thread::Builder::new()
             .name("ann-router".into())
@@ -172,14 +141,10 @@ fn run(shared: &Weak<Shared>, signal: &Signal) {
     }
 }
 
-/// Takes a batch, routes it outside the lock, and settles it. False when nothing waited.
+/// Takes a batch, routes it outside the lock, and queues its settling. False when nothing
+/// waited.
 fn route_one_batch(shared: &Shared) -> bool {
-    let batch = {
-        let _gate = gate();
-        let mut state = shared.write();
-        state.batch_to_route(BATCH)
-    };
-    let Some(batch) = batch else {
+    let Some(batch) = shared.call(|state| state.batch_to_route(BATCH)).flatten() else {
         return false;
     };
     let nodes: Vec<&[u8]> = batch
@@ -188,13 +153,15 @@ fn route_one_batch(shared: &Shared) -> bool {
         .map(|item| item.node.as_slice())
         .collect();
     let routes = batch.trees().route(&nodes);
-    for (items, routes) in batch
-        .items
-        .chunks(SETTLE_CHUNK)
-        .zip(routes.chunks(SETTLE_CHUNK))
-    {
-        let _gate = gate();
-        shared.write().settle(batch.generation, items, routes);
+    let generation = batch.generation;
+    let mut items = batch.items;
+    let mut routes = routes;
+    while !items.is_empty() {
+        let n = items.len().saturating_sub(SETTLE_CHUNK);
+        let (items, routes) = (items.split_off(n), routes.split_off(n));
+        shared.queue(move |state| {
+            state.settle(generation, &items, &routes);
+        });
     }
     true
 }

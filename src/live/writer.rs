@@ -4,6 +4,7 @@
 use super::log::{self, LogHeader, Op};
 use super::manifest::{self, Manifest};
 use super::router::Router;
+use super::shared::Shared;
 use super::{load_generation, Live};
 use crate::error::{Error, Result};
 use crate::graph::{DEFAULT_DEGREE, MAX_DEGREE};
@@ -13,7 +14,7 @@ use crate::metric::Metric;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -65,6 +66,8 @@ struct LogFile {
     file: File,
     path: PathBuf,
     len: u64,
+    /// The LSN the next record gets.
+    next_lsn: u64,
 }
 
 /// Group commit: the highest LSN known to be on disk, and whether a sync is running.
@@ -80,7 +83,9 @@ struct Durable {
 pub struct Writer {
     dir: PathBuf,
     options: WriterOptions,
-    pub(crate) state: Arc<super::Shared>,
+    pub(crate) state: Arc<Shared>,
+    /// The LSN of the last record appended to the log.
+    appended: AtomicU64,
     log: Mutex<LogFile>,
     durable: Mutex<Durable>,
     synced: Condvar,
@@ -167,7 +172,7 @@ impl Writer {
             .try_clone()
             .map_err(|e| Error::io("cannot duplicate a file handle".to_string(), e))?;
         let last = state.next_lsn - 1;
-        let shared = super::Shared::new(state);
+        let shared = Shared::new(state);
         let writer = Arc::new(Writer {
             dir,
             options: options.clone(),
@@ -177,7 +182,9 @@ impl Writer {
                 file,
                 path: log_path,
                 len: end,
+                next_lsn: last + 1,
             }),
+            appended: AtomicU64::new(last),
             durable: Mutex::new(Durable {
                 lsn: last,
                 syncing: false,
@@ -280,11 +287,12 @@ impl Writer {
         Ok(self.delete_batch(&[key])? > 0)
     }
 
-    /// Logs `op`, applies it, and (in sync mode) waits until it is on disk.
+    /// Logs `op`, applies it, and (in sync mode) waits until it is on disk. The write is
+    /// applied by whichever thread next holds the state (`shared.rs`), this one or a query's.
     fn write(&self, op: Op) -> Result<usize> {
-        let (lsn, result, waiting) = {
+        let (lsn, applied) = {
             let mut log = lock(&self.log);
-            let lsn = self.state.read().next_lsn;
+            let lsn = log.next_lsn;
             let record = log::encode(lsn, &op);
             if let Err(e) = log.file.write_all(&record) {
                 // Leave no partial record behind: cut back to the last good one.
@@ -299,12 +307,22 @@ impl Writer {
                 ));
             }
             log.len += record.len() as u64;
-            let mut state = self.state.write();
-            let result = state.apply(&op);
-            state.next_lsn = lsn + 1;
-            (lsn, result, state.waiting())
+            log.next_lsn = lsn + 1;
+            self.appended.store(lsn, Ordering::Release);
+            // Queued under the log's lock, so writes apply in log order.
+            let applied = self.state.submit(move |state| {
+                let result = state.apply(&op);
+                state.next_lsn = lsn + 1;
+                result
+            });
+            (lsn, applied)
         };
-        if waiting > 0 {
+        let result = self.state.wait(applied).unwrap_or_else(|| {
+            Err(Error::invalid_state(
+                "applying the write failed unexpectedly (a bug); it is logged, and reopening the index replays it",
+            ))
+        });
+        if self.state.waiting_for_router() {
             self.router.nudge();
         }
         if self.options.durability == Durability::Sync {
@@ -315,8 +333,7 @@ impl Writer {
 
     /// Syncs the log up to everything appended so far.
     pub fn sync(&self) -> Result<()> {
-        let last = self.state.read().next_lsn - 1;
-        self.sync_to(last)
+        self.sync_to(self.appended.load(Ordering::Acquire))
     }
 
     /// Returns once the log is on disk up to `lsn`: a call that finds a sync running waits for
@@ -336,7 +353,7 @@ impl Writer {
         let file = d.file.clone();
         drop(d);
         // Everything appended by now is covered by this sync.
-        let target = self.state.read().next_lsn - 1;
+        let target = self.appended.load(Ordering::Acquire);
         let result = file.sync_data();
         let mut d = lock(&self.durable);
         d.syncing = false;
@@ -480,6 +497,7 @@ impl Writer {
             file,
             path: log_path,
             len,
+            next_lsn: log.next_lsn,
         };
         let mut d = lock(&self.durable);
         d.file = Arc::new(sync_handle);
