@@ -645,7 +645,8 @@ ann_status ann_upsert_batch(ann_writer *writer,
 
 /**
  * Deletes the item `key`; `*out_existed` (which may be NULL) says whether it was there.
- * Deleting a key that is not there is not an error. Durable as `ann_upsert`.
+ * Deleting a key that is not there is not an error; the reserved key `UINT64_MAX` is
+ * (`ANN_STATUS_INVALID_ARGUMENT`, as for `ann_upsert`). Durable as `ann_upsert`.
  */
 ann_status ann_delete(ann_writer *writer,
                       uint64_t key,
@@ -653,7 +654,7 @@ ann_status ann_delete(ann_writer *writer,
 
 /**
  * Deletes `n` keys as one record; `*out_deleted` (which may be NULL) receives how many were
- * there.
+ * there. A batch holding the reserved key `UINT64_MAX` is refused whole.
  */
 ann_status ann_delete_batch(ann_writer *writer,
                             const uint64_t *keys,

@@ -931,8 +931,9 @@ class Writer {
   }
 
   /**
-   * Deletes the item `key`; returns whether it was there (an unknown key is not an error).
-   * Durable as upsert(); a deleted key is never returned by a query.
+   * Deletes the item `key`; returns whether it was there (an unknown key is not an error;
+   * ann::no_key is: ann::Error with ANN_STATUS_INVALID_ARGUMENT). Durable as upsert(); a
+   * deleted key is never returned by a query.
    */
   bool remove(uint64_t key) {
     bool existed = false;
@@ -940,7 +941,8 @@ class Writer {
     return existed;
   }
 
-  /** Deletes `n` keys as one record; returns how many of them were there. */
+  /** Deletes `n` keys as one record; returns how many of them were there. A batch holding
+   *  ann::no_key is refused whole. */
   size_t remove_batch(const uint64_t* keys, size_t n) {
     size_t deleted = 0;
     detail::check(ann_delete_batch(handle(), keys, n, &deleted));

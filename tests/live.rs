@@ -172,6 +172,16 @@ fn one_writer_per_directory_and_matching_settings() {
         writer.upsert(u64::MAX, &[0.0; DIM]).unwrap_err().kind(),
         ErrorKind::InvalidArgument
     );
+    // The reserved key is never a key: deleting it is a mistake too, and a batch holding it
+    // is refused whole.
+    assert_eq!(
+        writer.delete(u64::MAX).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        writer.delete_batch(&[1, u64::MAX]).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     assert_eq!(
         writer.upsert(1, &[0.0; DIM - 1]).unwrap_err().kind(),
         ErrorKind::InvalidArgument

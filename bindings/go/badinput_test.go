@@ -1148,15 +1148,13 @@ func badInputMatrix() []badCase {
 			}
 			return nil
 		}},
-		badCase{api: "Writer.Delete", name: "the reserved key NoKey", want: nil,
-			known: "ann_delete and ann_delete_batch accept the reserved key UINT64_MAX (as a key that is " +
-				"not there) where include/ann_errors.md says the reserved key is ANN_STATUS_INVALID_ARGUMENT " +
-				"and ann_upsert refuses it",
+		badCase{api: "Writer.Delete", name: "the reserved key NoKey", want: ErrInvalidArgument, says: saysReserved,
 			run: func(f *matrixFixture) error {
-				if existed, err := f.writer.Delete(NoKey); err != nil || existed {
+				existed, err := f.writer.Delete(NoKey)
+				if existed {
 					return fmt.Errorf("existed %v, %v", existed, err)
 				}
-				return nil
+				return err
 			}},
 		badCase{api: "Writer.DeleteBatch", name: "nil keys: nothing to do", nilArg: 1, want: nil, run: func(f *matrixFixture) error {
 			if n, err := f.writer.DeleteBatch(nil); err != nil || n != 0 {
@@ -1164,13 +1162,20 @@ func badInputMatrix() []badCase {
 			}
 			return nil
 		}},
-		badCase{api: "Writer.DeleteBatch", name: "NoKey and keys never added", want: nil,
-			known: "as Writer.Delete: the reserved key is accepted",
+		badCase{api: "Writer.DeleteBatch", name: "keys never added", want: nil,
 			run: func(f *matrixFixture) error {
-				if n, err := f.writer.DeleteBatch([]uint64{NoKey, 1 << 63, mxItems}); err != nil || n != 0 {
+				if n, err := f.writer.DeleteBatch([]uint64{1 << 63, mxItems}); err != nil || n != 0 {
 					return fmt.Errorf("deleted %d, %v", n, err)
 				}
 				return nil
+			}},
+		badCase{api: "Writer.DeleteBatch", name: "NoKey among keys: refused whole", want: ErrInvalidArgument, says: saysReserved,
+			run: func(f *matrixFixture) error {
+				n, err := f.writer.DeleteBatch([]uint64{1 << 63, NoKey})
+				if n != 0 {
+					return fmt.Errorf("deleted %d, %v", n, err)
+				}
+				return err
 			}},
 	)
 	for _, c := range []struct {

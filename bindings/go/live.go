@@ -201,7 +201,8 @@ func (w *Writer) UpsertBatch(keys []uint64, vectors []float32) error {
 }
 
 // Delete removes the item key and reports whether it was there; a key that is not there is
-// not an error. It is durable as Upsert is, and no query returns key once it returns.
+// not an error, but NoKey, which is never a key, is (ErrInvalidArgument). It is durable as
+// Upsert is, and no query returns key once it returns.
 func (w *Writer) Delete(key uint64) (bool, error) {
 	var existed bool
 	err := w.call("Delete", func(h writerHandle) (err error) {
@@ -211,7 +212,8 @@ func (w *Writer) Delete(key uint64) (bool, error) {
 	return existed, err
 }
 
-// DeleteBatch removes keys as one log record and returns how many of them were there.
+// DeleteBatch removes keys as one log record and returns how many of them were there. A
+// batch holding NoKey is refused whole (ErrInvalidArgument).
 func (w *Writer) DeleteBatch(keys []uint64) (int, error) {
 	var deleted int
 	err := w.call("DeleteBatch", func(h writerHandle) (err error) {

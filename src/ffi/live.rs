@@ -241,7 +241,8 @@ pub extern "C" fn ann_upsert_batch(
 }
 
 /// Deletes the item `key`; `*out_existed` (which may be NULL) says whether it was there.
-/// Deleting a key that is not there is not an error. Durable as `ann_upsert`.
+/// Deleting a key that is not there is not an error; the reserved key `UINT64_MAX` is
+/// (`ANN_STATUS_INVALID_ARGUMENT`, as for `ann_upsert`). Durable as `ann_upsert`.
 #[no_mangle]
 pub extern "C" fn ann_delete(
     writer: *mut ann_writer,
@@ -259,7 +260,7 @@ pub extern "C" fn ann_delete(
 }
 
 /// Deletes `n` keys as one record; `*out_deleted` (which may be NULL) receives how many were
-/// there.
+/// there. A batch holding the reserved key `UINT64_MAX` is refused whole.
 #[no_mangle]
 pub extern "C" fn ann_delete_batch(
     writer: *mut ann_writer,

@@ -272,8 +272,10 @@ impl Writer {
         self.upsert_batch(&[key], vector)
     }
 
-    /// Deletes `keys`; returns how many of them had a live item.
+    /// Deletes `keys`; returns how many of them had a live item. The reserved key
+    /// (`u64::MAX`) is refused, as by `upsert`: it is never a key, so passing it is a mistake.
     pub fn delete_batch(&self, keys: &[u64]) -> Result<usize> {
+        keys.iter().try_for_each(|&k| keys::check_key(k))?;
         if keys.is_empty() {
             return Ok(0);
         }

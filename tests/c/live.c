@@ -138,6 +138,18 @@ int main(int argc, char **argv) {
     EXPECT(ann_upsert(writer, 9, v), ANN_STATUS_INVALID_ARGUMENT);
     vector_for(9, v);
     EXPECT(ann_upsert(writer, UINT64_MAX, v), ANN_STATUS_INVALID_ARGUMENT);
+    EXPECT(ann_delete(writer, UINT64_MAX, &existed), ANN_STATUS_INVALID_ARGUMENT);
+    {
+        /* A batch holding the reserved key is refused whole: nothing of it is deleted. */
+        const uint64_t with_reserved[2] = {2, UINT64_MAX};
+        size_t n_deleted = 99;
+        uint64_t before = 0, after = 0;
+        OK(ann_get_n_stored(mine, &before));
+        OK(ann_get_item_vector(mine, 2, v)); /* key 2 is live */
+        EXPECT(ann_delete_batch(writer, with_reserved, 2, &n_deleted), ANN_STATUS_INVALID_ARGUMENT);
+        OK(ann_get_n_stored(mine, &after));
+        CHECK(n_deleted == 99 && after == before && before > 0);
+    }
     EXPECT(ann_upsert(NULL, 9, v), ANN_STATUS_NULL_POINTER);
     EXPECT(ann_upsert(writer, 9, NULL), ANN_STATUS_NULL_POINTER);
     EXPECT(ann_upsert_batch(writer, NULL, vectors, 2), ANN_STATUS_NULL_POINTER);

@@ -832,7 +832,8 @@ void live_writes_are_visible_at_once() {
   CHECK(view.search(replacement, 300).size() == 199);
   CHECK(!writer.remove(100));
   CHECK(!writer.remove(123456789));
-  CHECK(!writer.remove(ann::no_key));
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.remove(ann::no_key));  // reserved, never a key
+  EXPECT_ERROR(ANN_STATUS_INVALID_ARGUMENT, writer.remove_batch({101, ann::no_key}));  // refused whole
   CHECK(writer.remove_batch({101, 102, 987654321}) == 2);
   const uint64_t more[] = {103, 103, 104};
   CHECK(writer.remove_batch(more, 3) == 2);

@@ -179,7 +179,8 @@ public final class AnnWriter implements AutoCloseable {
 
     /**
      * Deletes the item {@code key}: no query returns it any more. Deleting a key that is not
-     * there is not an error. Durable as {@link #upsert(long, float[])}.
+     * there is not an error; the reserved key {@code -1L} is ({@link AnnArgumentException}).
+     * Durable as {@link #upsert(long, float[])}.
      *
      * @return whether the key was there
      * @throws IOException if the log cannot be written or synced (nothing changed)
@@ -189,7 +190,8 @@ public final class AnnWriter implements AutoCloseable {
     }
 
     /**
-     * Deletes {@code keys}, logged as one record; keys that are not there are skipped.
+     * Deletes {@code keys}, logged as one record; keys that are not there are skipped. A batch
+     * holding the reserved {@code -1L} is refused whole ({@link AnnArgumentException}).
      *
      * @return how many of the keys were there
      * @throws IOException if the log cannot be written or synced (nothing changed)

@@ -1027,15 +1027,12 @@ class BadInputMatrixTest {
         c.add(arg(upsertRows, "-1L as a key", () -> writer.upsertBatch(new long[] {-1L}, new float[][] {data[40]}), RESERVED));
         c.add(ok("AnnWriter.delete(long)", "a key never added: not there, no error",
                 () -> assertFalse(writer.delete(Long.MIN_VALUE))));
-        c.add(ok("AnnWriter.delete(long)", "the reserved key -1L", () -> assertFalse(writer.delete(-1L)))
-                .known("ann_delete and ann_delete_batch accept the reserved key UINT64_MAX (as a key that is not"
-                        + " there) where include/ann_errors.md says the reserved key is ANN_STATUS_INVALID_ARGUMENT and"
-                        + " ann_upsert refuses it"));
+        c.add(arg("AnnWriter.delete(long)", "the reserved key -1L", () -> writer.delete(-1L), RESERVED));
         String deleteBatch = "AnnWriter.deleteBatch(long[])";
         c.add(npe(deleteBatch, 1, () -> writer.deleteBatch((long[]) null), "keys"));
         c.add(ok(deleteBatch, "no keys: nothing to do", () -> assertEquals(0, writer.deleteBatch())));
-        c.add(ok(deleteBatch, "-1L and keys never added", () -> assertEquals(0, writer.deleteBatch(-1L, Long.MIN_VALUE, N)))
-                .known("as AnnWriter.delete: the reserved key is accepted"));
+        c.add(ok(deleteBatch, "keys never added", () -> assertEquals(0, writer.deleteBatch(Long.MIN_VALUE, N))));
+        c.add(arg(deleteBatch, "-1L among keys: refused whole", () -> writer.deleteBatch(Long.MIN_VALUE, -1L), RESERVED));
         for (int threads : new int[] {0, -2, Integer.MIN_VALUE}) {
             c.add(javaArg("AnnWriter.compact(int)", "nThreads " + threads, () -> writer.compact(threads),
                     "nThreads must be at least 1, or -1 (every core), got " + threads));
