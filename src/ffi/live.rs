@@ -216,7 +216,7 @@ pub extern "C" fn ann_writer_free(writer: *mut ann_writer) {
 pub extern "C" fn ann_upsert(writer: *mut ann_writer, key: u64, vector: *const f32) -> ann_status {
     run("ann_upsert", || {
         let writer = writer_ref(writer)?;
-        let dim = writer.index().dim();
+        let dim = writer.dim();
         Ok(writer.upsert(key, slice(vector, dim, "vector")?)?)
     })
 }
@@ -232,7 +232,7 @@ pub extern "C" fn ann_upsert_batch(
 ) -> ann_status {
     run("ann_upsert_batch", || {
         let writer = writer_ref(writer)?;
-        let dim = writer.index().dim();
+        let dim = writer.dim();
         let total = n
             .checked_mul(dim)
             .ok_or_else(|| Failure::invalid("n * dim overflows"))?;

@@ -223,6 +223,11 @@ impl Writer {
         Ok(writer)
     }
 
+    /// The dimension of the vectors this writer takes.
+    pub fn dim(&self) -> usize {
+        self.options.dim
+    }
+
     /// Bytes of a torn log tail cut when this writer opened the directory (0 normally).
     pub fn torn_bytes(&self) -> u64 {
         self.torn
