@@ -37,6 +37,7 @@ mod distance;
 mod error;
 pub mod ffi;
 mod filter;
+mod fork;
 mod format;
 mod graph;
 mod index;

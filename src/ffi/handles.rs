@@ -71,14 +71,7 @@ extern "C" fn after_fork() {
 
 fn install_fork_handlers() {
     static INSTALLED: Once = Once::new();
-    INSTALLED.call_once(|| {
-        // SAFETY: pthread_atfork with handlers that are valid for the life of the process;
-        // they only lock and unlock the registry's mutexes (async-signal safety is not needed:
-        // the handlers run in the forking thread, not in a signal handler).
-        unsafe {
-            libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
-        }
-    });
+    crate::fork::hold_across_fork(&INSTALLED, before_fork, after_fork);
 }
 
 #[cfg(test)]

@@ -312,13 +312,7 @@ extern "C" fn after_fork() {
 
 fn install_fork_handlers() {
     static INSTALLED: Once = Once::new();
-    INSTALLED.call_once(|| {
-        // SAFETY: pthread_atfork with handlers valid for the life of the process; they only
-        // lock and unlock `FORK_GATE`, in the forking thread.
-        unsafe {
-            libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork));
-        }
-    });
+    crate::fork::hold_across_fork(&INSTALLED, before_fork, after_fork);
 }
 
 #[cfg(test)]
