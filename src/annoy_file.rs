@@ -33,6 +33,14 @@ pub(crate) fn find_forest(nodes: &Nodes) -> Result<AnnoyForest> {
     if n == 0 {
         return Err(bad("the file holds no nodes".into()));
     }
+    // Node ids are i32 (in Annoy too, and search starts from the roots' ids): roots past
+    // i32::MAX would wrap around to other nodes. Native files have the same limit.
+    if n > i32::MAX as usize {
+        return Err(bad(format!(
+            "it has {n} nodes, more than the {} that 32-bit node ids can address",
+            i32::MAX
+        )));
+    }
     let last = layout.n_descendants(nodes.get(n - 1));
     let mut count = 1;
     while count < n && layout.n_descendants(nodes.get(n - 1 - count)) == last {

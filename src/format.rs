@@ -251,7 +251,7 @@ impl Header {
             return Err(corrupt("an index with items but no trees"));
         }
         if self.body_offset != HEADER_SIZE as u64
-            || self.body_length != self.n_nodes * u64::from(self.node_size)
+            || Some(self.body_length) != self.n_nodes.checked_mul(u64::from(self.node_size))
         {
             return Err(Error::new(
                 ErrorKind::SizeMismatch,
