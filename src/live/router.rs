@@ -39,6 +39,8 @@ struct Signal {
 
 /// A live state's router: started by the first [`Router::nudge`], stopped when dropped.
 pub(crate) struct Router {
+    /// `fork::generation()` when made: a forked child has no router thread.
+    process: u64,
     shared: Weak<Shared>,
     signal: Arc<Signal>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -47,6 +49,7 @@ pub(crate) struct Router {
 impl Router {
     pub fn new(shared: &Arc<Shared>) -> Router {
         Router {
+            process: crate::fork::generation(),
             shared: Arc::downgrade(shared),
             signal: Arc::new(Signal {
                 stop: AtomicBool::new(false),
@@ -61,7 +64,9 @@ impl Router {
     /// Tells the router that items may be waiting (starting it the first time). A router that
     /// cannot start leaves them in the delta's forest, where queries find them all the same.
     pub fn nudge(&self) {
-        if self.signal.pending.swap(true, Ordering::AcqRel) {
+        if self.signal.pending.swap(true, Ordering::AcqRel)
+            || self.process != crate::fork::generation()
+        {
             return;
         }
         let mut thread = self.thread.lock().unwrap_or_else(|p| p.into_inner());
@@ -97,6 +102,14 @@ impl Router {
 
 impl Drop for Router {
     fn drop(&mut self) {
+        if self.process != crate::fork::generation() {
+            // A forked child: the thread is its parent's, and its locks may be held by threads
+            // the child does not have. Nothing to stop or join.
+            if let Some(t) = self.thread.get_mut().ok().and_then(Option::take) {
+                std::mem::forget(t);
+            }
+            return;
+        }
         self.signal.stop.store(true, Ordering::Relaxed);
         drop(self.signal.lock.lock().unwrap_or_else(|p| p.into_inner()));
         self.signal.wake.notify_one();

@@ -51,6 +51,10 @@ impl Routable for LiveState {
 }
 
 pub(crate) struct Shared<T = LiveState> {
+    /// `fork::generation()` when made: in a forked child, changes queued or announced by the
+    /// parent's threads will never be applied, and the state may stay read-locked by a query
+    /// the child does not have.
+    process: u64,
     /// Exclusive users (a compaction, a reader's refresh) waiting for the state or holding it.
     exclusive: AtomicUsize,
     /// Changes not applied yet: how many, and which, in the order they were queued.
@@ -104,6 +108,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<T: Routable + 'static> Shared<T> {
     pub(crate) fn new(state: T) -> Arc<Shared<T>> {
         Arc::new(Shared {
+            process: crate::fork::generation(),
             exclusive: AtomicUsize::new(0),
             n_queued: AtomicUsize::new(0),
             queue: Mutex::new(Vec::new()),
@@ -125,6 +130,11 @@ impl<T: Routable + 'static> Shared<T> {
                     self.apply_queued(&mut held.state);
                     continue;
                 }
+            }
+            if self.process != crate::fork::generation() {
+                // A forked child: what it waits for was its parent's to finish. Read the
+                // state as it was at the fork (a stale read lock does not block reading).
+                return self.state.read().unwrap_or_else(|p| p.into_inner());
             }
             back_off.wait();
         }

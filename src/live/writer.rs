@@ -95,6 +95,8 @@ pub struct Writer {
     timer: Mutex<Option<JoinHandle<()>>>,
     /// Moves the delta's items into the host's trees in the background.
     router: Router,
+    /// `fork::generation()` at open: a forked child must not write with its parent's writer.
+    process: u64,
     torn: u64,
 }
 
@@ -196,6 +198,7 @@ impl Writer {
             stop: Arc::new(AtomicBool::new(false)),
             timer: Mutex::new(None),
             torn,
+            process: crate::fork::generation(),
         });
         if options.durability == Durability::Timer {
             let weak = Arc::downgrade(&writer);
@@ -294,9 +297,22 @@ impl Writer {
         Ok(self.delete_batch(&[key])? > 0)
     }
 
+    /// Refuses to work in a forked child: the log's position and the directory's lock are the
+    /// parent's, which may be writing at the same moment.
+    fn check_process(&self) -> Result<()> {
+        if self.process != crate::fork::generation() {
+            return Err(Error::invalid_state(format!(
+                "this writer of {} was opened by the parent of this forked process, which owns it; open a writer in this process once the parent has closed its own",
+                self.dir.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Logs `op`, applies it, and (in sync mode) waits until it is on disk. The write is
     /// applied by whichever thread next holds the state (`shared.rs`), this one or a query's.
     fn write(&self, op: Op) -> Result<usize> {
+        self.check_process()?;
         let (lsn, applied) = {
             let mut log = lock(&self.log);
             let lsn = log.next_lsn;
@@ -340,6 +356,7 @@ impl Writer {
 
     /// Syncs the log up to everything appended so far.
     pub fn sync(&self) -> Result<()> {
+        self.check_process()?;
         self.sync_to(self.appended.load(Ordering::Acquire))
     }
 
@@ -388,6 +405,7 @@ impl Writer {
                 "n_threads must be -1 (all cores) or at least 1, got {n_threads}"
             )));
         }
+        self.check_process()?;
         let _one_at_a_time = lock(&self.compacting);
         let (items, last, generation, seed) = {
             let s = self.state.read();
@@ -526,6 +544,13 @@ fn log_name(generation: u64) -> String {
 
 impl Drop for Writer {
     fn drop(&mut self) {
+        if self.check_process().is_err() {
+            // A forked child's copy: the timer thread is the parent's, and so is the log.
+            if let Some(t) = self.timer.get_mut().ok().and_then(Option::take) {
+                std::mem::forget(t);
+            }
+            return;
+        }
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = lock(&self.timer).take() {
             t.thread().unpark();
@@ -569,6 +594,8 @@ fn check_tail_is_torn(file: &mut File, path: &Path, end: u64, len: u64) -> Resul
 pub(crate) struct DirLock {
     _file: File,
     dir: PathBuf,
+    /// `fork::generation()` when taken: a forked child holds neither the lock nor the entry.
+    process: u64,
 }
 
 /// The directories this process holds writer locks on (few: a linear list).
@@ -579,6 +606,9 @@ fn registry() -> MutexGuard<'static, Vec<PathBuf>> {
 
 impl Drop for DirLock {
     fn drop(&mut self) {
+        if self.process != crate::fork::generation() {
+            return; // the registry's lock may be held by a thread the child does not have
+        }
         registry().retain(|d| d != &self.dir);
     }
 }
@@ -628,6 +658,7 @@ fn take_lock(dir: &Path) -> Result<DirLock> {
     Ok(DirLock {
         _file: file,
         dir: canonical,
+        process: crate::fork::generation(),
     })
 }
 
