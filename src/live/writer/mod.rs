@@ -1,14 +1,15 @@
 //! The one writer of a live index directory: upserts and deletes, logged before they are
-//! acknowledged, group commit, the timer mode, compaction, and recovery on open.
+//! acknowledged, group commit and the timer mode (here); compaction (`compaction.rs`); the
+//! directory's writer lock (`dir_lock.rs`); what opening repairs or creates (`recovery.rs`).
 
-use super::log::{self, LogHeader, Op};
-use super::manifest::{self, Manifest};
+use super::log::{self, Op};
+use super::manifest::Manifest;
 use super::router::Router;
 use super::shared::Shared;
 use super::{load_generation, Live};
 use crate::error::{Error, Result};
 use crate::graph::{DEFAULT_DEGREE, MAX_DEGREE};
-use crate::index::{Index, Recipe, DEFAULT_SEED};
+use crate::index::{Index, DEFAULT_SEED};
 use crate::keys;
 use crate::metric::Metric;
 use std::fs::{File, OpenOptions};
@@ -395,141 +396,6 @@ impl Writer {
         (s.generation, s.n_live(), s.delta.len(), s.next_lsn - 1)
     }
 
-    /// Builds one new segment from every live item (on `n_threads` threads), then switches
-    /// the directory to it: new log, new manifest, old files removed. Writes may continue
-    /// during the build; those made meanwhile move to the new log. On failure (a full disk,
-    /// say) the directory keeps its current generation.
-    pub fn compact(&self, n_threads: i32) -> Result<()> {
-        if n_threads == 0 || n_threads < -1 {
-            return Err(Error::invalid_argument(format!(
-                "n_threads must be -1 (all cores) or at least 1, got {n_threads}"
-            )));
-        }
-        self.check_process()?;
-        let _one_at_a_time = lock(&self.compacting);
-        let (items, last, generation, seed) = {
-            let s = self.state.read();
-            (s.items(), s.next_lsn - 1, s.generation, s.seed)
-        };
-        let next = generation + 1;
-        let segment_name = manifest::segment_name(next);
-        let segment_path = self.dir.join(&segment_name);
-        let log_path = log::path_for(&self.dir, next);
-        let cleanup = || {
-            let _ = std::fs::remove_file(&segment_path);
-            let _ = std::fs::remove_file(&log_path);
-        };
-        let built = (|| -> Result<bool> {
-            if items.is_empty() {
-                return Ok(false);
-            }
-            let recipe = Recipe {
-                n_trees: self.options.n_trees,
-                graph_degree: self.options.graph_degree,
-                seed: seed ^ next,
-            };
-            let (dim, metric) = (self.options.dim, self.options.metric);
-            Index::rebuilt(dim, metric, &items, &recipe, n_threads)?.save(&segment_path)?;
-            Ok(true)
-        })();
-        let has_segment = match built {
-            Ok(b) => b,
-            Err(e) => {
-                cleanup();
-                return Err(e);
-            }
-        };
-        drop(items);
-        let mut log = lock(&self.log);
-        match self.switch_generation(&mut log, next, last, has_segment.then_some(segment_name)) {
-            Ok(old) => {
-                drop(log);
-                for path in old {
-                    let _ = std::fs::remove_file(path);
-                }
-                self.router.nudge_if_waiting();
-                Ok(())
-            }
-            Err(e) => {
-                cleanup();
-                Err(e)
-            }
-        }
-    }
-
-    /// With appends stopped: carries the records after `last` into generation `next`'s log,
-    /// writes the manifest, swaps the state. Returns the files the old generation used.
-    fn switch_generation(
-        &self,
-        log: &mut LogFile,
-        next: u64,
-        last: u64,
-        segment: Option<String>,
-    ) -> Result<Vec<PathBuf>> {
-        let carried: Vec<(u64, Op)> = log::replay(&log.path, None)?
-            .records
-            .into_iter()
-            .filter(|(lsn, _)| *lsn > last)
-            .collect();
-        let log_path = log::path_for(&self.dir, next);
-        let header = LogHeader {
-            metric: self.options.metric,
-            dim: self.options.dim,
-            generation: next,
-            first_lsn: last + 1,
-        };
-        let mut file = log::create(&log_path, &header)?;
-        let mut len = log::HEADER_LEN;
-        for (lsn, op) in &carried {
-            let record = log::encode(*lsn, op);
-            file.write_all(&record)
-                .map_err(|e| Error::io(format!("cannot write {}", log_path.display()), e))?;
-            len += record.len() as u64;
-        }
-        file.sync_all()
-            .map_err(|e| Error::io(format!("cannot sync {}", log_path.display()), e))?;
-        let old_manifest = Manifest::read(&self.dir)?.ok_or_else(|| {
-            Error::corrupt(format!(
-                "the manifest of {} disappeared while its writer held the lock",
-                self.dir.display()
-            ))
-        })?;
-        let manifest = Manifest {
-            metric: self.options.metric,
-            dim: self.options.dim,
-            n_trees: self.options.n_trees,
-            graph_degree: self.options.graph_degree,
-            seed: old_manifest.seed,
-            generation: next,
-            segments: segment.into_iter().collect(),
-            log: log_name(next),
-        };
-        // The new state, loaded before the manifest names it, so a damaged segment is never
-        // published: the new segment, and the records carried over (already in its log).
-        let (state, _) = load_generation(&self.dir, &manifest, false)?;
-        manifest.write(&self.dir)?;
-        let sync_handle = file
-            .try_clone()
-            .map_err(|e| Error::io("cannot duplicate a file handle".to_string(), e))?;
-        *self.state.write() = state;
-        let old_files: Vec<PathBuf> = old_manifest
-            .segments
-            .iter()
-            .map(|s| self.dir.join(s))
-            .chain(std::iter::once(log.path.clone()))
-            .collect();
-        *log = LogFile {
-            file,
-            path: log_path,
-            len,
-            next_lsn: log.next_lsn,
-        };
-        let mut d = lock(&self.durable);
-        d.file = Arc::new(sync_handle);
-        d.lsn = d.lsn.max(carried.last().map_or(last, |(lsn, _)| *lsn));
-        Ok(old_files)
-    }
-
     /// Writes every live item into one immutable index file at `path`.
     pub fn export(&self, path: impl AsRef<Path>, n_threads: i32) -> Result<()> {
         self.index().export(path, n_threads)
@@ -563,143 +429,9 @@ impl Drop for Writer {
     }
 }
 
-/// Bytes after the last intact record are a torn write (cut) only if they are the last
-/// record, incomplete; a damaged record with more after it is damage to acknowledged writes,
-/// which is refused rather than cut away.
-fn check_tail_is_torn(file: &mut File, path: &Path, end: u64, len: u64) -> Result<()> {
-    use std::io::Read;
-    if len - end < 8 {
-        return Ok(());
-    }
-    let mut frame = [0u8; 4];
-    file.seek(SeekFrom::Start(end))
-        .and_then(|_| file.read_exact(&mut frame))
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    let record_end = end + 8 + u64::from(u32::from_le_bytes(frame));
-    if record_end < len {
-        return Err(Error::corrupt(format!(
-            "the log {} is damaged at byte {end}: a record there fails its checksum and {} bytes follow it; restore the directory from a copy, or remove that log to give up the writes it holds",
-            path.display(),
-            len - record_end
-        )));
-    }
-    Ok(())
-}
+mod compaction;
+mod dir_lock;
+mod recovery;
 
-/// The writer lock of a directory: a POSIX record lock on its `LOCK` file, which other
-/// processes see and which a child forked from the writer does not inherit (an `flock` would
-/// be shared with the child and outlive the writer), plus a registry of the directories this
-/// process writes to (record locks are per process, so they cannot refuse a second writer in
-/// the same process). Both are released when the writer is dropped.
-pub(crate) struct DirLock {
-    _file: File,
-    dir: PathBuf,
-    /// `fork::generation()` when taken: a forked child holds neither the lock nor the entry.
-    process: u64,
-}
-
-/// The directories this process holds writer locks on (few: a linear list).
-fn registry() -> MutexGuard<'static, Vec<PathBuf>> {
-    static LOCKED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-    lock(&LOCKED)
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        if self.process != crate::fork::generation() {
-            return; // the registry's lock may be held by a thread the child does not have
-        }
-        registry().retain(|d| d != &self.dir);
-    }
-}
-
-/// Takes the directory's writer lock, or reports that another writer holds it.
-fn take_lock(dir: &Path) -> Result<DirLock> {
-    let held = || {
-        Error::invalid_state(format!(
-            "the live index in {} is already open for writing (another writer holds its LOCK); close that writer first",
-            dir.display()
-        ))
-    };
-    let canonical = std::fs::canonicalize(dir)
-        .map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))?;
-    {
-        let mut locked = registry();
-        if locked.contains(&canonical) {
-            return Err(held());
-        }
-        locked.push(canonical.clone());
-    }
-    let unregister = |e: Error| {
-        registry().retain(|d| d != &canonical);
-        e
-    };
-    let path = dir.join("LOCK");
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| unregister(Error::io(format!("cannot open {}", path.display()), e)))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: a zeroed flock struct is a valid value; the fields that matter are set next.
-        let mut request: libc::flock = unsafe { std::mem::zeroed() };
-        request.l_type = libc::F_WRLCK as _;
-        request.l_whence = libc::SEEK_SET as _;
-        // SAFETY: fcntl(F_SETLK) on a descriptor this function owns, with a valid flock
-        // struct; it only changes lock state. l_start = l_len = 0 locks the whole file.
-        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &request) } != 0 {
-            return Err(unregister(held()));
-        }
-    }
-    Ok(DirLock {
-        _file: file,
-        dir: canonical,
-        process: crate::fork::generation(),
-    })
-}
-
-/// A new directory's first generation: no segment, an empty log, a manifest naming it.
-fn create_generation_zero(dir: &Path, options: &WriterOptions) -> Result<Manifest> {
-    let header = LogHeader {
-        metric: options.metric,
-        dim: options.dim,
-        generation: 0,
-        first_lsn: 1,
-    };
-    let log_path = log::path_for(dir, 0);
-    log::create(&log_path, &header)?;
-    let manifest = Manifest {
-        metric: options.metric,
-        dim: options.dim,
-        n_trees: options.n_trees,
-        graph_degree: options.graph_degree,
-        seed: options.seed,
-        generation: 0,
-        segments: Vec::new(),
-        log: log_name(0),
-    };
-    manifest.write(dir)?;
-    Ok(manifest)
-}
-
-/// Removes segment, log and temporary files the manifest does not name: the remains of a
-/// compaction that crashed before it published, or old files a crash kept from being removed.
-fn remove_unnamed_files(dir: &Path, manifest: &Manifest) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = (name.starts_with("seg-") && name.ends_with(".ann"))
-            || (name.starts_with("wal-") && name.ends_with(".log"))
-            || name.contains(".tmp-");
-        let named = manifest.segments.contains(&name) || manifest.log == name;
-        if ours && !named {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
+use dir_lock::{take_lock, DirLock};
+use recovery::{check_tail_is_torn, create_generation_zero, remove_unnamed_files};
