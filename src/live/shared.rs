@@ -19,16 +19,18 @@
 //! the state) waits until they are applied, so a write waits for the queries already running,
 //! never for those after it, and the writer returns only once its write is applied: the next
 //! query sees it. In the same harness queries then lost 8%, at 2,000 to 2,300 upserts/s (the
-//! writer, no longer waiting on its turn, wrote faster). Other changes to the state (the router's, a compaction's, a reader's refresh)
-//! take it exclusively, as a write did before: they announce themselves, so new queries wait,
-//! and apply the pending writes first, so they see the state in log order.
+//! writer, no longer waiting on its turn, wrote faster). The router queues its changes the same
+//! way. The other changes to the state (a compaction's switch, a reader's refresh) take it
+//! exclusively, as a write did before: they announce themselves, so new queries wait, and
+//! apply the queued changes first, so they see the state in log order.
 //!
 //! Waiting is done awake: spinning for up to 100 µs, then yielding, and only then sleeping; a
 //! thread put to sleep and woken on a virtual machine can take 100 µs to run again.
 //!
 //! Fork: every exclusive hold of the state happens under `FORK_GATE`, which `fork()` takes
-//! first (`pthread_atfork`), so a child never inherits the state locked by a thread it does
-//! not have.
+//! first (`pthread_atfork`), so a child never inherits the state write-locked by a thread it
+//! does not have. A child may inherit changes queued by its parent's threads and a running
+//! query's read lock: its queries then read without waiting for what they cannot apply.
 
 use super::state::LiveState;
 use std::cell::RefCell;
