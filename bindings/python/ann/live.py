@@ -243,8 +243,9 @@ class Writer:
             call(lib.ann_upsert_batch, self._live(), block, matrix, n, errors=_ERRORS)
 
     def delete(self, key: int) -> bool:
-        """Deletes the item ``key``; True if it was there (an unknown key is not an error).
-        Durable as ``upsert``; no query returns the key once this returns."""
+        """Deletes the item ``key``; True if it was there (an unknown key is not an error;
+        the reserved ``NO_KEY`` is: ``IntegerOverflow``). Durable as ``upsert``; no query
+        returns the key once this returns."""
         key = _key(key)
         existed = c_bool()
         with self._lock.shared:
@@ -252,7 +253,8 @@ class Writer:
         return existed.value
 
     def delete_many(self, keys: Iterable[int]) -> int:
-        """Deletes every key of ``keys`` as one record; returns how many were there."""
+        """Deletes every key of ``keys`` as one record; returns how many were there. Keys
+        holding the reserved ``NO_KEY`` are refused whole (``ValueError``)."""
         block, n = _args.keys(keys, "keys")
         deleted = c_size_t()
         with self._lock.shared:

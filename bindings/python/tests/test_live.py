@@ -397,6 +397,10 @@ def test_bad_vectors_and_keys_are_value_and_index_errors(writer, data):
     with pytest.raises(ValueError, match="2 keys but 3 vectors"):
         writer.upsert_many([1, 2], data[:3])
     assert index.get_n_stored() == 0  # nothing above changed anything
+    writer.upsert(1, data[1])
+    with pytest.raises(ValueError, match="reserved"):
+        writer.delete_many([1, ann.NO_KEY])  # refused whole: key 1 stays
+    assert keys_of(index) == [1]
 
 
 def test_a_directory_of_another_dim_or_metric_is_a_value_error(writer, data):

@@ -255,6 +255,8 @@ class LiveTest < Minitest::Test
         /NaN/ => -> { writer.upsert(2, [Float::NAN] * DIM) },
         /inf/ => -> { writer.upsert_batch([2, 3], [@data[2], [Float::INFINITY] * DIM]) },
         /reserved/ => -> { writer.upsert((2**64) - 1, @data[2]) },
+        /is reserved/ => -> { writer.delete((2**64) - 1) },
+        /keys holds 18446744073709551615/ => -> { writer.delete_batch([1, (2**64) - 1]) }, # refused whole
         /not a key/ => -> { writer.delete_batch([2, -1]) },
         /vector has 3 values, but the index needs 8/ => -> { writer.upsert(2, [1, 2, 3]) },
         /vectors\[1\] has 7 values/ => -> { writer.upsert_batch([2, 3], [@data[2], @data[3].first(7)]) },

@@ -115,7 +115,8 @@ module Ann
       self
     end
 
-    # Deletes item `key`. Returns whether it was there (a key that is not there is no error).
+    # Deletes item `key`. Returns whether it was there (a key that is not there is no error;
+    # the reserved 2**64 - 1 is: Ann::ArgumentError).
     def delete(key)
       key = Convert.key(key)
       existed = FFI::MemoryPointer.new(:bool)
@@ -123,7 +124,8 @@ module Ann
       existed.read(:bool)
     end
 
-    # Deletes `keys` as one log record. Returns how many of them were there.
+    # Deletes `keys` as one log record. Returns how many of them were there. Keys holding the
+    # reserved 2**64 - 1 are refused whole (Ann::ArgumentError).
     def delete_batch(keys)
       buffer, count = Convert.key_buffer(keys, 'keys')
       deleted = FFI::MemoryPointer.new(:size_t)
