@@ -1,9 +1,13 @@
-//! Locks a forked child must not inherit held. `fork()` copies only the thread that calls it,
-//! so a lock another thread held at that moment would stay held forever in the child. An owner
-//! of such locks registers two handlers: one takes its locks in the forking thread just before
-//! the fork (waiting for whoever holds them), the other releases them just after, in the parent
-//! and in the child. The handlers run in the forking thread, not in a signal handler, so they
-//! need not be async-signal safe.
+//! What `fork()` must not leave broken. It copies only the thread that calls it, so:
+//!
+//! - a lock another thread held at that moment would stay held forever in the child. An owner
+//!   of such locks registers two handlers (`hold_across_fork`): one takes its locks in the
+//!   forking thread just before the fork (waiting for whoever holds them), the other releases
+//!   them just after, in the parent and in the child. The handlers run in the forking thread,
+//!   not in a signal handler, so they need not be async-signal safe.
+//! - threads, and work other threads were doing, are the parent's. What must know whether it
+//!   runs in the process that made it (a writer, a router, the state's queue) compares
+//!   `generation()` with the value it recorded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;

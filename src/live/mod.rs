@@ -13,8 +13,8 @@
 //! The writer appends each write to the log (and, by default, syncs it) before the call
 //! returns, and it is applied to the in-memory state before the call returns: the delta of
 //! recent items and the keys each segment has lost (state.rs, delta.rs). The state's lock
-//! (shared.rs) lets a query apply a pending write rather than wait for the writer. Queries search every segment and the delta and
-//! merge the answers. Compaction builds one new segment from every live item, writes the next
+//! (shared.rs) lets a query apply a pending write rather than wait for the writer. Queries
+//! search every segment and the delta and merge the answers. Compaction builds one new segment from every live item, writes the next
 //! generation's log and manifest, and only then removes the old files, which readers that
 //! still map them keep using. No mapped file is ever modified.
 //!

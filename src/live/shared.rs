@@ -124,19 +124,20 @@ impl<T: Routable + 'static> Shared<T> {
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
         let mut back_off = BackOff::new();
         loop {
-            if self.exclusive.load(Ordering::Acquire) == 0 {
-                if self.n_queued.load(Ordering::Acquire) == 0 {
-                    return self.state.read().unwrap_or_else(|p| p.into_inner());
-                }
+            let exclusive = self.exclusive.load(Ordering::Acquire) > 0;
+            if !exclusive && self.n_queued.load(Ordering::Acquire) == 0
+                || self.process != crate::fork::generation()
+            {
+                // Nothing to wait for; or a forked child, where what it would wait for (or
+                // apply, under a queue lock a parent's thread may have held) was its parent's:
+                // it reads the state as it was at the fork (a stale read lock does not block).
+                return self.state.read().unwrap_or_else(|p| p.into_inner());
+            }
+            if !exclusive {
                 if let Some(mut held) = self.try_exclusive() {
                     self.apply_queued(&mut held.state);
                     continue;
                 }
-            }
-            if self.process != crate::fork::generation() {
-                // A forked child: what it waits for was its parent's to finish. Read the
-                // state as it was at the fork (a stale read lock does not block reading).
-                return self.state.read().unwrap_or_else(|p| p.into_inner());
             }
             back_off.wait();
         }

@@ -85,7 +85,8 @@ pub struct Writer {
     dir: PathBuf,
     options: WriterOptions,
     pub(crate) state: Arc<Shared>,
-    /// The LSN of the last record appended to the log.
+    /// The LSN of the last record appended to the log (`log.next_lsn - 1`, readable without
+    /// the log's lock, which a write holds through its system call).
     appended: AtomicU64,
     log: Mutex<LogFile>,
     durable: Mutex<Durable>,
