@@ -13,7 +13,7 @@ use common::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const DIM: usize = 8;
 const ITEMS: u64 = 2000;
@@ -54,11 +54,12 @@ fn child_saves(path: &Path) -> ! {
 
 /// In a child: builds into `path` on disk, forever, each build from scratch (smaller builds
 /// than the saves', so that kills land in every phase: removing, adding, building, done).
+/// Each build is followed by a pause as long as half a build, so that some kills find it
+/// done however fast or slow this machine is: the `ready` line tells the parent how long a
+/// build took, and the parent picks its moments over two whole cycles.
 fn child_builds_on_disk(path: &Path) -> ! {
     let data = SplitMix64::new(6).vectors(DISK_ITEMS as usize, DIM, Metric::Euclidean);
-    let mut out = report();
-    writeln!(out, "ready").unwrap();
-    loop {
+    let build = || {
         let _ = std::fs::remove_file(path);
         let mut index = Index::new(DIM, Metric::Euclidean).unwrap();
         index.on_disk_build(path).unwrap();
@@ -66,6 +67,16 @@ fn child_builds_on_disk(path: &Path) -> ! {
             index.add_item(i as u64, v).unwrap();
         }
         index.build(3, 1).unwrap();
+    };
+    let started = Instant::now();
+    build();
+    let took = started.elapsed();
+    let mut out = report();
+    out.write_all(format!("ready {}\n", took.as_micros()).as_bytes())
+        .unwrap();
+    loop {
+        build();
+        std::thread::sleep(took / 2);
     }
 }
 
@@ -141,13 +152,24 @@ fn report_lines(out: &Path) -> Vec<String> {
 }
 
 /// Starts a child in `mode`, waits until it is ready (its setup is not what is tested), lets
-/// it run for a random moment and kills it.
+/// it run for a random moment and kills it. The moment is under `most_us`, or under two of
+/// the child's cycles when its `ready` line states one (in microseconds).
 fn kill_at_random(target: &Path, mode: &str, out: &Path, rng: &mut SplitMix64, most_us: u64) {
     let mut process = child(target, mode, out);
-    while !report_lines(out).iter().any(|l| l == "ready") {
+    let ready = loop {
+        // Whole lines only: the child may be writing this one.
+        let text = std::fs::read_to_string(out).unwrap_or_default();
+        let whole = text.split_inclusive('\n').filter(|l| l.ends_with('\n'));
+        if let Some(l) = whole.map(str::trim_end).find(|l| l.starts_with("ready")) {
+            break l.to_string();
+        }
         assert!(process.try_wait().unwrap().is_none(), "the child died");
         std::thread::sleep(Duration::from_millis(1));
-    }
+    };
+    let most_us = match ready.strip_prefix("ready ") {
+        Some(build_us) => 3 * build_us.parse::<u64>().unwrap().max(1),
+        None => most_us,
+    };
     std::thread::sleep(Duration::from_micros(rng.next_u64() % most_us));
     // SAFETY: kill(2) with SIGKILL on our own child process id.
     unsafe { libc::kill(process.id() as i32, libc::SIGKILL) };
@@ -197,7 +219,8 @@ fn an_on_disk_build_killed_at_random_moments_is_never_taken_for_an_index() {
     let mut rng = SplitMix64::new(23);
     let (mut complete, mut refused) = (0, 0);
     for round in 0..100 {
-        kill_at_random(&path, "disk", &out, &mut rng, 10_000);
+        // The moments span two of the child's build cycles, whatever they take here.
+        kill_at_random(&path, "disk", &out, &mut rng, 0);
         match Index::load(&path, false) {
             Ok(index) => {
                 index

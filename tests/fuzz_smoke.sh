@@ -2,6 +2,7 @@
 # Runs every fuzz target (fuzz/) briefly from its seed corpus, a minute in all, so the
 # targets cannot rot: any crash, leak or sanitizer report fails. Needs the nightly toolchain;
 # installs cargo-fuzz when it is missing. Without nightly it says so and succeeds.
+# Arguments, if any, name the targets to run (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -16,18 +17,35 @@ seconds=${ANN_FUZZ_SECONDS:-10}
 # Leak reports are on, less one known false positive (see fuzz/lsan.supp).
 export LSAN_OPTIONS="suppressions=$(pwd)/fuzz/lsan.supp"
 cargo +nightly fuzz build 2>&1 | tail -n 1
-for source in fuzz/fuzz_targets/*.rs; do
-  target=$(basename "$source" .rs)
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+  for source in fuzz/fuzz_targets/*.rs; do targets+=("$(basename "$source" .rs)"); done
+fi
+for target in "${targets[@]}"; do
   echo "== $target: ${seconds}s"
   # A copy of the seeds: what the run adds to its corpus is not kept in the repository.
   corpus=$(mktemp -d)
   cp fuzz/corpus/"$target"/* "$corpus"/
+  started=$(mktemp)
   status=0
-  cargo +nightly fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
-    >"$corpus.log" 2>&1 || status=$?
+  # RUST_BACKTRACE=0: on a finding, cargo-fuzz's own error would print its backtrace last,
+  # burying the finding. The smoke prints the finding itself below.
+  RUST_BACKTRACE=0 cargo +nightly fuzz run "$target" "$corpus" -- -max_total_time="$seconds" \
+    -rss_limit_mb=4096 >"$corpus.log" 2>&1 || status=$?
   grep -E '^(#[0-9]+ +DONE|Done|==[0-9]+==ERROR|SUMMARY)' "$corpus.log" || true
-  [[ $status -eq 0 ]] || tail -n 60 "$corpus.log"
-  rm -rf "$corpus" "$corpus.log"
+  if [[ $status -ne 0 ]]; then
+    echo "-- what the fuzzer reported (exit status $status):"
+    grep -E -A12 'panicked at|==[0-9]+== ?ERROR|out-of-memory|timeout after' "$corpus.log" | head -n 60
+    grep -E '^(SUMMARY|MS:|artifact_prefix)' "$corpus.log" || true
+    for finding in $(find fuzz/artifacts/"$target" -type f -newer "$started"); do
+      echo "-- $finding, run again:"
+      cargo +nightly fuzz run "$target" "$finding" >"$corpus.again" 2>&1 &&
+        echo "   it does NOT fail again: a failure that depends on timing" ||
+        grep -E -m 3 'panicked at|==[0-9]+== ?ERROR|SUMMARY' "$corpus.again"
+      echo "   base64: $(base64 -w 0 "$finding")"
+    done
+  fi
+  rm -rf "$corpus" "$corpus.log" "$corpus.again" "$started"
   if [[ $status -ne 0 ]]; then
     echo "$target failed: see fuzz/artifacts/$target/ (rerun: cargo +nightly fuzz run $target <file>)"
     exit 1

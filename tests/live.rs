@@ -384,3 +384,112 @@ fn a_checksummed_record_of_an_impossible_item_is_never_applied() {
         assert!(writer.index().get_item_vector(key).is_err());
     }
 }
+
+/// A log record as the writer frames it: an upsert of `key` at `lsn`.
+fn framed_upsert(lsn: u64, key: u64) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&lsn.to_le_bytes());
+    body.extend_from_slice(&1u32.to_le_bytes()); // upsert
+    body.extend_from_slice(&1u32.to_le_bytes()); // one entry
+    body.extend_from_slice(&key.to_le_bytes());
+    for x in vector_for(key, 0) {
+        body.extend_from_slice(&x.to_le_bytes());
+    }
+    let mut record = (body.len() as u32).to_le_bytes().to_vec();
+    record.extend_from_slice(&(xxhash_rust::xxh3::xxh3_64(&body) as u32).to_le_bytes());
+    record.extend_from_slice(&body);
+    record
+}
+
+/// Rewrites generation 0's log to start at `first_lsn` (header checksum recomputed), holding
+/// `records`.
+fn rewrite_log(dir: &std::path::Path, first_lsn: u64, records: &[Vec<u8>]) {
+    let path = dir.join("wal-000000.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.truncate(64);
+    bytes[32..40].copy_from_slice(&first_lsn.to_le_bytes());
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[..40]);
+    bytes[40..48].copy_from_slice(&sum.to_le_bytes());
+    bytes.extend(records.concat());
+    std::fs::write(&path, bytes).unwrap();
+}
+
+/// Rewrites the manifest's generation and its log header's (checksums recomputed).
+fn rewrite_generation(dir: &std::path::Path, generation: u64) {
+    let path = dir.join("MANIFEST");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("checksum "))
+        .map(|l| match l.starts_with("generation ") {
+            true => format!("generation {generation}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    let sum = xxhash_rust::xxh3::xxh3_64(body.as_bytes());
+    std::fs::write(&path, format!("{body}checksum {sum:016x}\n")).unwrap();
+    let log = dir.join("wal-000000.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[24..32].copy_from_slice(&generation.to_le_bytes());
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[..40]);
+    bytes[40..48].copy_from_slice(&sum.to_le_bytes());
+    std::fs::write(&log, bytes).unwrap();
+}
+
+/// Sequence numbers and generations a damaged (checksum-valid) file states out of range are
+/// refused; at their bounds (2^62, beyond any real directory's life) the index still opens and
+/// the write or compaction that would pass the bound is refused, leaving the index as it was.
+/// (A fuzzer found a log starting at LSN 0 or `u64::MAX` overflowing the writer's arithmetic.)
+#[test]
+fn sequence_numbers_and_generations_stay_in_range() {
+    const BOUND: u64 = 1 << 62;
+    let fresh = || {
+        let dir = tempfile::tempdir().unwrap();
+        Writer::open(dir.path(), &options(Metric::Euclidean)).unwrap();
+        dir
+    };
+    for first_lsn in [0, BOUND + 2, u64::MAX] {
+        let dir = fresh();
+        rewrite_log(dir.path(), first_lsn, &[]);
+        let e = Index::open(dir.path(), false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{first_lsn}: {e}");
+        assert!(e.to_string().contains("LSN"), "{e}");
+        let e = Writer::open(dir.path(), &options(Metric::Euclidean))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{first_lsn}: {e}");
+    }
+
+    // The last LSN: its record is applied; a record past it is damage, cut as a torn tail.
+    let dir = fresh();
+    let past = framed_upsert(BOUND + 1, 2);
+    rewrite_log(dir.path(), BOUND, &[framed_upsert(BOUND, 1), past.clone()]);
+    assert_eq!(Index::open(dir.path(), false).unwrap().n_stored(), 1);
+    let writer = Writer::open(dir.path(), &options(Metric::Euclidean)).unwrap();
+    assert_eq!(writer.torn_bytes(), past.len() as u64);
+    let e = writer.upsert(3, &vector_for(3, 0)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e}");
+    assert!(e.to_string().contains("sequence number"), "{e}");
+    assert_eq!(writer.index().n_stored(), 1);
+    // Compaction carries on from there: its log starts one past the last LSN, and reopens.
+    writer.compact(1).unwrap();
+    drop(writer);
+    let reader = Index::open(dir.path(), false).unwrap();
+    assert_eq!(reader.get_item_vector(1).unwrap(), vector_for(1, 0));
+
+    for generation in [BOUND + 1, u64::MAX] {
+        let dir = fresh();
+        rewrite_generation(dir.path(), generation);
+        let e = Index::open(dir.path(), false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{generation}: {e}");
+        assert!(e.to_string().contains("generation"), "{e}");
+    }
+    let dir = fresh();
+    rewrite_generation(dir.path(), BOUND);
+    let writer = Writer::open(dir.path(), &options(Metric::Euclidean)).unwrap();
+    writer.upsert(5, &vector_for(5, 0)).unwrap();
+    let e = writer.compact(1).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidState, "{e}");
+    drop(writer);
+    assert_eq!(Index::open(dir.path(), false).unwrap().n_stored(), 1);
+}

@@ -31,6 +31,11 @@ const FRAME: usize = 8;
 /// A record body larger than this is damage, not data (a batch of 2^30 bytes is far beyond
 /// what any call writes at once).
 const MAX_BODY: usize = 1 << 30;
+/// The largest LSN a record may have. LSNs count from 1, one per write; 2^62 is beyond any
+/// log's life (a billion writes a second for 146 years), and the bound keeps every `+ 1` on
+/// them far from overflow whatever a damaged header says. A header's first LSN (the next
+/// record's) is at most one more.
+pub(crate) const MAX_LSN: u64 = 1 << 62;
 
 pub(crate) const OP_UPSERT: u32 = 1;
 pub(crate) const OP_DELETE: u32 = 2;
@@ -158,11 +163,15 @@ impl LogHeader {
             return Err(bad("its version is not one this library reads"));
         }
         let metric = Metric::from_code(u32_at(12)).ok_or_else(|| bad("unknown metric"))?;
+        let first_lsn = u64_at(32);
+        if !(1..=MAX_LSN + 1).contains(&first_lsn) {
+            return Err(bad(&format!("its first LSN {first_lsn} is out of range")));
+        }
         Ok(LogHeader {
             metric,
             dim: u32_at(16) as usize,
             generation: u64_at(24),
-            first_lsn: u64_at(32),
+            first_lsn,
         })
     }
 }
@@ -226,7 +235,7 @@ pub(crate) fn replay(path: &Path, from: Option<(u64, u64)>) -> Result<Replay> {
             break;
         }
         match decode(body, header.dim) {
-            Some((lsn, op)) if lsn == next_lsn => {
+            Some((lsn, op)) if lsn == next_lsn && lsn <= MAX_LSN => {
                 records.push((lsn, op));
                 next_lsn += 1;
                 at += FRAME + body_len;

@@ -31,6 +31,9 @@ use xxhash_rust::xxh3::xxh3_64;
 
 pub(crate) const FILE_NAME: &str = "MANIFEST";
 const FORMAT: &str = "ann-live 1";
+/// The largest generation a manifest may name: one per compaction, so 2^62 is never reached,
+/// and the bound keeps the next generation's number from overflowing.
+pub(crate) const MAX_GENERATION: u64 = 1 << 62;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Manifest {
@@ -123,7 +126,11 @@ impl Manifest {
                     _ => return Err(bad(format!("graph_degree {value:?}"))),
                 },
                 "seed" => seed = Some(number()?),
-                "generation" => generation = Some(number()?),
+                // Bounded like LSNs (`log::MAX_LSN`), so a compaction's `+ 1` cannot overflow.
+                "generation" => match number()? {
+                    g if g <= MAX_GENERATION => generation = Some(g),
+                    _ => return Err(bad(format!("generation {value:?} is out of range"))),
+                },
                 "segment" => segments
                     .push(plain_name(value).ok_or_else(|| bad(format!("segment {value:?}")))?),
                 "log" => {

@@ -28,6 +28,12 @@ impl Writer {
             let s = self.state.read();
             (s.items(), s.next_lsn - 1, s.generation, s.seed)
         };
+        if generation >= manifest::MAX_GENERATION {
+            return Err(Error::invalid_state(format!(
+                "{} has reached its last generation (2^62); export the index and start a new directory from it",
+                self.dir.display()
+            )));
+        }
         let next = generation + 1;
         let segment_name = manifest::segment_name(next);
         let segment_path = self.dir.join(&segment_name);

@@ -318,6 +318,12 @@ impl Writer {
         let (lsn, applied) = {
             let mut log = lock(&self.log);
             let lsn = log.next_lsn;
+            if lsn > log::MAX_LSN {
+                return Err(Error::invalid_state(format!(
+                    "the log of {} has used every sequence number (2^62); export the index and start a new directory from it",
+                    self.dir.display()
+                )));
+            }
             let record = log::encode(lsn, &op);
             if let Err(e) = log.file.write_all(&record) {
                 // Leave no partial record behind: cut back to the last good one.
