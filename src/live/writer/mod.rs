@@ -1,6 +1,7 @@
 //! The one writer of a live index directory: upserts and deletes, logged before they are
 //! acknowledged, group commit and the timer mode (here); compaction (`compaction.rs`); the
-//! directory's writer lock (`dir_lock.rs`); what opening repairs or creates (`recovery.rs`).
+//! directory's writer lock (`dir_lock.rs`); what opening repairs or creates (`recovery.rs`);
+//! the options it is opened with (`options.rs`).
 
 use super::log::{self, Op};
 use super::manifest::Manifest;
@@ -8,10 +9,8 @@ use super::router::Router;
 use super::shared::Shared;
 use super::{load_generation, Live};
 use crate::error::{Error, Result};
-use crate::graph::{DEFAULT_DEGREE, MAX_DEGREE};
-use crate::index::{Index, DEFAULT_SEED};
+use crate::index::Index;
 use crate::keys;
-use crate::metric::Metric;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -19,48 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// When a write counts as done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
-    /// The call returns after the write is in the log and the log is synced to the disk
-    /// (concurrent calls share one sync). Survives a process crash and a power loss.
-    Sync,
-    /// The call returns after the write is in the log; a background thread syncs the log every
-    /// `flush_ms`. Survives a process crash; a power loss can lose the last `flush_ms`.
-    Timer,
-}
-
-/// Settings of a writer. `dim` and `metric` must match an existing directory's.
-#[derive(Debug, Clone)]
-pub struct WriterOptions {
-    pub dim: usize,
-    pub metric: Metric,
-    pub durability: Durability,
-    /// Timer mode: milliseconds between syncs.
-    pub flush_ms: u32,
-    /// Trees of the segments compaction builds.
-    pub n_trees: i32,
-    /// The degree of a graph compaction (and export) builds into each segment, so its
-    /// queries walk the graph; `Some(0)` is the default degree (32); `None` (the default)
-    /// builds none. See `Index::build_graph`.
-    pub graph_degree: Option<usize>,
-    pub seed: u64,
-}
-
-impl WriterOptions {
-    pub fn new(dim: usize, metric: Metric) -> WriterOptions {
-        WriterOptions {
-            dim,
-            metric,
-            durability: Durability::Sync,
-            flush_ms: 100,
-            n_trees: 50,
-            graph_degree: None,
-            seed: DEFAULT_SEED,
-        }
-    }
-}
 
 /// The log being appended to.
 struct LogFile {
@@ -112,19 +69,7 @@ impl Writer {
     /// names, and starts the timer in timer mode.
     pub fn open(dir: impl AsRef<Path>, options: &WriterOptions) -> Result<Arc<Writer>> {
         let dir = dir.as_ref().to_path_buf();
-        crate::index::Index::new(options.dim, options.metric)?; // checks dim
-        let options = &WriterOptions {
-            graph_degree: match options.graph_degree {
-                Some(0) => Some(DEFAULT_DEGREE),
-                Some(d) if d > MAX_DEGREE => {
-                    return Err(Error::invalid_argument(format!(
-                        "graph degree {d} is above the largest, {MAX_DEGREE}; 0 picks the default ({DEFAULT_DEGREE})"
-                    )))
-                }
-                degree => degree,
-            },
-            ..options.clone()
-        };
+        let options = &options.checked()?;
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         let lock_file = take_lock(&dir)?;
@@ -438,7 +383,9 @@ impl Drop for Writer {
 
 mod compaction;
 mod dir_lock;
+mod options;
 mod recovery;
 
 use dir_lock::{take_lock, DirLock};
+pub use options::{Durability, WriterOptions};
 use recovery::{check_tail_is_torn, create_generation_zero, remove_unnamed_files};
