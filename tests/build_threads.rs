@@ -27,8 +27,16 @@ fn every_build_thread_has_exited_when_a_build_returns() {
             index.add_item(i as u64, v).unwrap();
         }
         index.build(8, 4).unwrap();
-        assert_eq!(build_threads(), Vec::<String>::new(), "round {round}, after build");
+        assert_eq!(
+            build_threads(),
+            Vec::<String>::new(),
+            "round {round}, after build"
+        );
         index.build_graph(16, 4).unwrap();
-        assert_eq!(build_threads(), Vec::<String>::new(), "round {round}, after the graph");
+        assert_eq!(
+            build_threads(),
+            Vec::<String>::new(),
+            "round {round}, after the graph"
+        );
     }
 }

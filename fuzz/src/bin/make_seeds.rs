@@ -16,7 +16,9 @@ const METRICS: [Metric; 5] = [
 ];
 
 fn corpus(target: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -32,7 +34,9 @@ fn vectors(metric: Metric, n: usize, seed: u64) -> (usize, Vec<Vec<f32>>) {
         .map(|_| {
             (0..dim)
                 .map(|_| {
-                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
                     let x = (state >> 40) as f32 / (1u64 << 24) as f32;
                     if metric == Metric::Hamming {
                         x.round()
@@ -81,19 +85,65 @@ fn main() {
         plain.save_annoy(&annoy).unwrap();
         let code = METRICS.iter().position(|&m| m == metric).unwrap() as u8;
         let dim = (plain.dim() as u16 - 1).to_le_bytes();
-        seed("annoy_file", &format!("{metric}"), &[&[code], &dim, &std::fs::read(&annoy).unwrap()]);
-        seed("sections", &format!("{metric}-table"), &[&[code, 0], &[8, 0, 2]]);
-        seed("sections", &format!("{metric}-sections"), &[&[code, 1], &[40, 0, 255, 9, 1, 0]]);
-        seed("sections", &format!("{metric}-nodes"), &[&[code, 2], &[100, 0, 7]]);
+        seed(
+            "annoy_file",
+            &format!("{metric}"),
+            &[&[code], &dim, &std::fs::read(&annoy).unwrap()],
+        );
+        seed(
+            "sections",
+            &format!("{metric}-table"),
+            &[&[code, 0], &[8, 0, 2]],
+        );
+        seed(
+            "sections",
+            &format!("{metric}-sections"),
+            &[&[code, 1], &[40, 0, 255, 9, 1, 0]],
+        );
+        seed(
+            "sections",
+            &format!("{metric}-nodes"),
+            &[&[code, 2], &[100, 0, 7]],
+        );
 
         let first = index(metric, 0..12, 4);
         let second = index(metric, 100..112, 5);
-        let (a, b) = (saved(&first, &work, "a.ann"), saved(&second, &work, "b.ann"));
-        seed("shards", &format!("{metric}"), &[&[1], &a, b"\xFF\xFFSHARD", &b]);
+        let (a, b) = (
+            saved(&first, &work, "a.ann"),
+            saved(&second, &work, "b.ann"),
+        );
+        seed(
+            "shards",
+            &format!("{metric}"),
+            &[&[1], &a, b"\xFF\xFFSHARD", &b],
+        );
 
-        seed("search_inputs", &format!("{metric}-plain"), &[&[code * 4, 10, 0, 200, 0, 0, 0, 0, 0, 0, 0, 1, 0], &[0; 24]]);
-        seed("search_inputs", &format!("{metric}-graph-allow"), &[&[code * 4 + 1, 5, 0, 255, 255, 255, 255, 16, 1, 2], &3u64.to_le_bytes(), &7u64.to_le_bytes(), &[2, 1], &1.5f32.to_le_bytes()]);
-        seed("search_inputs", &format!("{metric}-sparse-deny-nan"), &[&[code * 4 + 2, 3, 0, 50, 0, 0, 0, 0, 2, 1], &5u64.to_le_bytes(), &[0, 0], &f32::NAN.to_le_bytes()]);
+        seed(
+            "search_inputs",
+            &format!("{metric}-plain"),
+            &[&[code * 4, 10, 0, 200, 0, 0, 0, 0, 0, 0, 0, 1, 0], &[0; 24]],
+        );
+        seed(
+            "search_inputs",
+            &format!("{metric}-graph-allow"),
+            &[
+                &[code * 4 + 1, 5, 0, 255, 255, 255, 255, 16, 1, 2],
+                &3u64.to_le_bytes(),
+                &7u64.to_le_bytes(),
+                &[2, 1],
+                &1.5f32.to_le_bytes(),
+            ],
+        );
+        seed(
+            "search_inputs",
+            &format!("{metric}-sparse-deny-nan"),
+            &[
+                &[code * 4 + 2, 3, 0, 50, 0, 0, 0, 0, 2, 1],
+                &5u64.to_le_bytes(),
+                &[0, 0],
+                &f32::NAN.to_le_bytes(),
+            ],
+        );
     }
     for (metric, name) in [(Metric::Euclidean, "euclidean"), (Metric::Dot, "dot")] {
         let dir = work.join(format!("live-{name}"));
@@ -117,11 +167,27 @@ fn main() {
         let segment = std::fs::read(dir.join("seg-000001.ann")).unwrap();
         let len = |b: &[u8]| (b.len() as u16).to_le_bytes();
         for flags in [1u8, 3, 7] {
-            seed("live_dir", &format!("{name}-{flags}"), &[&[flags], &len(&manifest), &manifest, &len(&log), &log, &segment]);
+            seed(
+                "live_dir",
+                &format!("{name}-{flags}"),
+                &[
+                    &[flags],
+                    &len(&manifest),
+                    &manifest,
+                    &len(&log),
+                    &log,
+                    &segment,
+                ],
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    println!("seeds written under {}", Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").display());
+    println!(
+        "seeds written under {}",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus")
+            .display()
+    );
 }
 
 fn tempdir() -> PathBuf {
