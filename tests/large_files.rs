@@ -204,7 +204,7 @@ fn header(body: &Body, n_nodes: u64, body_length: u64) -> [u8; HEADER as usize] 
     put(32, &body.n_items.to_le_bytes());
     put(40, &n_nodes.to_le_bytes());
     put(48, &1u32.to_le_bytes()); // one tree
-                                  // Flags 0: no body checksum (writing one would read the whole 4 GiB body).
+    put(52, &0u32.to_le_bytes()); // flags: no body checksum (one would read all 4 GiB)
     put(64, &HEADER.to_le_bytes());
     put(72, &body_length.to_le_bytes());
     let sum = xxhash_rust::xxh3::xxh3_64(&h[..504]);

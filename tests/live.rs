@@ -359,17 +359,7 @@ fn a_checksummed_record_of_an_impossible_item_is_never_applied() {
             }
         }
         // Record 6, framed and checksummed as the writer frames its own.
-        let mut body = Vec::new();
-        body.extend_from_slice(&6u64.to_le_bytes()); // LSN
-        body.extend_from_slice(&1u32.to_le_bytes()); // upsert
-        body.extend_from_slice(&1u32.to_le_bytes()); // one entry
-        body.extend_from_slice(&key.to_le_bytes());
-        for _ in 0..DIM {
-            body.extend_from_slice(&value.to_le_bytes());
-        }
-        let mut record = (body.len() as u32).to_le_bytes().to_vec();
-        record.extend_from_slice(&(xxhash_rust::xxh3::xxh3_64(&body) as u32).to_le_bytes());
-        record.extend_from_slice(&body);
+        let record = framed_upsert(6, key, &[value; DIM]);
         let log = dir.path().join("wal-000000.log");
         let mut bytes = std::fs::read(&log).unwrap();
         bytes.extend_from_slice(&record);
@@ -385,20 +375,26 @@ fn a_checksummed_record_of_an_impossible_item_is_never_applied() {
     }
 }
 
-/// A log record as the writer frames it: an upsert of `key` at `lsn`.
-fn framed_upsert(lsn: u64, key: u64) -> Vec<u8> {
+/// A log record as the writer frames it: an upsert of `key` with `vector` at `lsn`.
+fn framed_upsert(lsn: u64, key: u64, vector: &[f32]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&lsn.to_le_bytes());
     body.extend_from_slice(&1u32.to_le_bytes()); // upsert
     body.extend_from_slice(&1u32.to_le_bytes()); // one entry
     body.extend_from_slice(&key.to_le_bytes());
-    for x in vector_for(key, 0) {
+    for x in vector {
         body.extend_from_slice(&x.to_le_bytes());
     }
     let mut record = (body.len() as u32).to_le_bytes().to_vec();
     record.extend_from_slice(&(xxhash_rust::xxh3::xxh3_64(&body) as u32).to_le_bytes());
     record.extend_from_slice(&body);
     record
+}
+
+/// Recomputes a log header's checksum (the xxh3 of bytes 0..40, at 40).
+fn seal_log_header(bytes: &mut [u8]) {
+    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[..40]);
+    bytes[40..48].copy_from_slice(&sum.to_le_bytes());
 }
 
 /// Rewrites generation 0's log to start at `first_lsn` (header checksum recomputed), holding
@@ -408,8 +404,7 @@ fn rewrite_log(dir: &std::path::Path, first_lsn: u64, records: &[Vec<u8>]) {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.truncate(64);
     bytes[32..40].copy_from_slice(&first_lsn.to_le_bytes());
-    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[..40]);
-    bytes[40..48].copy_from_slice(&sum.to_le_bytes());
+    seal_log_header(&mut bytes);
     bytes.extend(records.concat());
     std::fs::write(&path, bytes).unwrap();
 }
@@ -431,8 +426,7 @@ fn rewrite_generation(dir: &std::path::Path, generation: u64) {
     let log = dir.join("wal-000000.log");
     let mut bytes = std::fs::read(&log).unwrap();
     bytes[24..32].copy_from_slice(&generation.to_le_bytes());
-    let sum = xxhash_rust::xxh3::xxh3_64(&bytes[..40]);
-    bytes[40..48].copy_from_slice(&sum.to_le_bytes());
+    seal_log_header(&mut bytes);
     std::fs::write(&log, bytes).unwrap();
 }
 
@@ -462,8 +456,12 @@ fn sequence_numbers_and_generations_stay_in_range() {
 
     // The last LSN: its record is applied; a record past it is damage, cut as a torn tail.
     let dir = fresh();
-    let past = framed_upsert(BOUND + 1, 2);
-    rewrite_log(dir.path(), BOUND, &[framed_upsert(BOUND, 1), past.clone()]);
+    let past = framed_upsert(BOUND + 1, 2, &vector_for(2, 0));
+    rewrite_log(
+        dir.path(),
+        BOUND,
+        &[framed_upsert(BOUND, 1, &vector_for(1, 0)), past.clone()],
+    );
     assert_eq!(Index::open(dir.path(), false).unwrap().n_stored(), 1);
     let writer = Writer::open(dir.path(), &options(Metric::Euclidean)).unwrap();
     assert_eq!(writer.torn_bytes(), past.len() as u64);

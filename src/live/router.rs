@@ -165,10 +165,9 @@ fn route_one_batch(shared: &Shared) -> bool {
         .iter()
         .map(|item| item.node.as_slice())
         .collect();
-    let routes = batch.trees().route(&nodes);
+    let mut routes = batch.trees().route(&nodes);
     let generation = batch.generation;
     let mut items = batch.items;
-    let mut routes = routes;
     while !items.is_empty() {
         let n = items.len().saturating_sub(SETTLE_CHUNK);
         let (items, routes) = (items.split_off(n), routes.split_off(n));

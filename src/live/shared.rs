@@ -280,7 +280,7 @@ impl BackOff {
     }
 
     fn wait(&mut self) {
-        self.round += 1;
+        self.round = self.round.wrapping_add(1);
         if !self.round.is_multiple_of(64) {
             std::hint::spin_loop();
             return;
